@@ -1,0 +1,129 @@
+//! Small neural networks whose shapes live in their types.
+//!
+//! constnet implements feed-forward networks (dense layers, activations,
+//! losses, backpropagation, mini-batch gradient descent with momentum) with
+//! every layer's width in its type. A network that does not fit together,
+//! an input of the wrong width or a target of the wrong width does not
+//! compile. The forward and backward passes are monomorphised for the exact
+//! shapes, keep everything on the stack and allocate nothing, so the same
+//! code runs in a program and in `no_std` firmware.
+//!
+//! # A first network
+//!
+//! ```
+//! use constnet::prelude::*;
+//!
+//! network! {
+//!     /// A 2-8-1 XOR classifier.
+//!     pub struct Xor<f32> { 2 => Dense<8>, Tanh, Dense<1>, Sigmoid }
+//! }
+//!
+//! let mut rng = SmallRng::seed_from_u64(7);
+//! let mut net = Xor::random(&mut rng); // seeded: bit-reproducible
+//! let mut opt = Sgd::new(0.5).momentum(0.9); // updates the net in place
+//! let mut data = [
+//!     ([0.0, 0.0], [0.0]),
+//!     ([0.0, 1.0], [1.0]),
+//!     ([1.0, 0.0], [1.0]),
+//!     ([1.0, 1.0], [0.0]),
+//! ];
+//! for _ in 0..500 {
+//!     net.train_epoch::<4>(&mut data, &Mse, &mut opt, &mut rng)?; // batch of 4
+//! }
+//! let y: [f32; 1] = net.predict(&[1.0, 0.0]);
+//! assert!(y[0] > 0.5);
+//! assert_eq!(net.accuracy(&data), 1.0);
+//! # Ok::<(), constnet::TrainError>(())
+//! ```
+//!
+//! # From the mathematics to the API
+//!
+//! | concept | in constnet |
+//! |---|---|
+//! | dense layer `y = W x + b` | [`Dense<T, I, O>`](Dense): `weight` is a [`Matrix<T, O, I>`](Matrix), `bias` a `[T; O]` |
+//! | activation | [`Identity`], [`Relu`], [`LeakyRelu`], [`Sigmoid`], [`Tanh`], [`Softmax`] |
+//! | a network `f₂(W₂ f₁(W₁x + b₁) + b₂)` | [`Chain`] of layers; [`network!`] names one |
+//! | random start, seeded | [`Network::random`], with [`Init`] (Xavier or He) |
+//! | loss | [`Mse`], [`CrossEntropy`], [`SoftmaxCrossEntropy`], [`BinaryCrossEntropy`] |
+//! | derivative with respect to the **input** (carried back) | the `dx` written by [`Layer::backward`] |
+//! | derivative with respect to the **parameters** (stored) | the `grad` accumulated by [`Layer::backward`]; a network's is a [`Gradients<N>`](Gradients) |
+//! | gradient descent `θ ← θ − η ∇L` | [`Sgd`] and [`Train::train_batch`] |
+//! | mini-batch SGD, shuffled each epoch | [`Train::train_epoch`] with batch size `B` |
+//! | momentum `Δθ ← α Δθ − η ∇L`, `θ ← θ + Δθ` | [`Sgd::momentum`]; `Δθ` is [`Sgd::velocity`], shaped like the network |
+//!
+//! A layer's backward pass takes the gradient of the loss with respect to
+//! its output and does two things: it adds the gradient with respect to its
+//! parameters to its gradient (only dense layers have parameters), and it
+//! multiplies the running product of the chain rule by its own derivative
+//! with respect to its input, handing the result to the layer before. The
+//! first layer skips that second product, which nobody needs.
+//!
+//! # Classification
+//!
+//! For `K` classes, end the network with a `Dense<K>` and train with
+//! [`SoftmaxCrossEntropy`], which applies softmax to the logits inside the
+//! loss (stable, and the cheapest gradient). Targets are class indices
+//! (`usize`) or one-hot vectors; [`Network::classify`] gives the arg-max.
+//! A [`Softmax`] layer with [`CrossEntropy`] gives the same gradient the
+//! long way, and predictions that are probabilities.
+//!
+//! # Features
+//!
+//! - `std` (default): float functions from the standard library.
+//! - `libm`: float functions from the `libm` crate, for `no_std` targets:
+//!   `--no-default-features --features libm`. The crate is `#![no_std]`
+//!   either way and never allocates.
+//!
+//! # Memory
+//!
+//! A network is a plain value of the size of its parameters: `Xor` above is
+//! 33 `f32`s, 132 bytes. Its [`Gradients`] and the [`Sgd`] velocity are the
+//! same size again. A training step keeps the activations of one batch on
+//! the stack. Large networks (a `Dense<784, 512>` is 1.6 MB) can exceed a
+//! thread's stack: build them where the memory is (`Box`, a `static`).
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod layer;
+pub mod loss;
+mod macros;
+pub mod matrix;
+pub mod network;
+pub mod optim;
+pub mod scalar;
+pub mod tensors;
+pub mod train;
+
+pub use layer::{Chain, Dense, Identity, Init, Layer, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
+pub use loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
+pub use matrix::Matrix;
+pub use network::{Gradients, Label, Network};
+pub use optim::{Momentum, Optimizer, Sgd};
+pub use scalar::{Scalar, Vector, Zeroed};
+pub use tensors::Tensors;
+pub use train::{Train, TrainError};
+
+/// The `rand` crate constnet uses, for seeding and for the `Rng` bound.
+pub use rand;
+
+/// Everything needed to define, train and run a network.
+pub mod prelude {
+    pub use crate::layer::{
+        Chain, Dense, Identity, Init, Layer, LeakyRelu, RandomInit, Relu, Sigmoid, Softmax, Tanh,
+        Then,
+    };
+    pub use crate::loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
+    pub use crate::network;
+    pub use crate::network::{Gradients, Label, Network};
+    pub use crate::optim::{Momentum, Optimizer, Sgd};
+    pub use crate::scalar::{Scalar, Vector, Zeroed};
+    pub use crate::tensors::Tensors;
+    pub use crate::train::{Train, TrainError};
+    pub use rand::rngs::SmallRng;
+    pub use rand::{Rng, SeedableRng};
+}

@@ -1,0 +1,227 @@
+//! The const-generic matrix and the kernels the layers are made of.
+//!
+//! A [`Matrix<T, R, C>`] is a plain `[[T; C]; R]`: `R` rows of `C` scalars,
+//! **row-major**. A dense layer with `I` inputs and `O` outputs keeps its
+//! weights as a `Matrix<T, O, I>` (the layout of PyTorch's `nn.Linear.weight`,
+//! `[out, in]`), and row-major is the layout in which all three of its kernels
+//! read memory contiguously:
+//!
+//! | kernel | formula | inner loop |
+//! |---|---|---|
+//! | [`Matrix::matvec`] | `y = W x` | dot product of a row with `x` |
+//! | [`Matrix::matvec_t`] | `dx = Wᵀ dy` | `dx += dy[o] · row o` (axpy) |
+//! | [`Matrix::add_outer`] | `W += a bᵀ` | `row o += a[o] · b` (axpy) |
+//!
+//! A column-major layout would turn the forward pass into strided reads
+//! instead. The mini-batch forms keep one sample per row of a
+//! `[[T; C]; B]` and reuse each weight row across the whole batch:
+//! [`Matrix::matmul_bt`] (`Y = X Wᵀ`), [`Matrix::matmul`] (`dX = dY W`) and
+//! [`Matrix::add_at_b`] (`W += dYᵀ X`).
+
+use core::fmt;
+
+use crate::scalar::{Scalar, Zeroed};
+
+/// An `R × C` matrix stored as `R` rows of `C` scalars (row-major).
+///
+/// ```
+/// use constnet::Matrix;
+///
+/// let w = Matrix::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]); // 3 × 2
+/// let mut y = [0.0; 3];
+/// w.matvec(&[1.0, -1.0], &mut y);
+/// assert_eq!(y, [-1.0, -1.0, -1.0]);
+/// ```
+#[derive(Clone, Copy, PartialEq)]
+#[repr(transparent)]
+pub struct Matrix<T, const R: usize, const C: usize>(pub [[T; C]; R]);
+
+impl<T: Zeroed, const R: usize, const C: usize> Zeroed for Matrix<T, R, C> {
+    const ZERO: Self = Matrix(Zeroed::ZERO);
+}
+
+impl<T, const R: usize, const C: usize> Matrix<T, R, C> {
+    /// The number of rows.
+    pub const ROWS: usize = R;
+    /// The number of columns.
+    pub const COLS: usize = C;
+
+    /// A matrix from its rows. `const`, so a matrix can live in a `static`.
+    pub const fn new(rows: [[T; C]; R]) -> Self {
+        Matrix(rows)
+    }
+
+    /// The rows.
+    pub const fn rows(&self) -> &[[T; C]; R] {
+        &self.0
+    }
+
+    /// The scalars in row-major order, as one slice.
+    pub fn as_flat(&self) -> &[T] {
+        self.0.as_flattened()
+    }
+
+    /// The scalars in row-major order, as one mutable slice.
+    pub fn as_flat_mut(&mut self) -> &mut [T] {
+        self.0.as_flattened_mut()
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
+    /// `y = W x`.
+    #[inline]
+    pub fn matvec(&self, x: &[T; C], y: &mut [T; R]) {
+        for (yo, row) in y.iter_mut().zip(&self.0) {
+            *yo = dot(row, x);
+        }
+    }
+
+    /// `dx = Wᵀ dy` (the transposed product, used to carry a gradient back).
+    #[inline]
+    pub fn matvec_t(&self, dy: &[T; R], dx: &mut [T; C]) {
+        *dx = Zeroed::ZERO;
+        for (&d, row) in dy.iter().zip(&self.0) {
+            axpy(d, row, dx);
+        }
+    }
+
+    /// `W += a bᵀ` (outer-product accumulation).
+    #[inline]
+    pub fn add_outer(&mut self, a: &[T; R], b: &[T; C]) {
+        for (&ao, row) in a.iter().zip(&mut self.0) {
+            axpy(ao, b, row);
+        }
+    }
+
+    /// `Y = X Wᵀ` for a batch `X` with one sample per row: `Y[b] = W X[b]`.
+    #[inline]
+    pub fn matmul_bt<const B: usize>(&self, x: &[[T; C]; B], y: &mut [[T; R]; B]) {
+        for (xb, yb) in x.iter().zip(y.iter_mut()) {
+            self.matvec(xb, yb);
+        }
+    }
+
+    /// `dX = dY W` for a batch with one sample per row: `dX[b] = Wᵀ dY[b]`.
+    #[inline]
+    pub fn matmul<const B: usize>(&self, dy: &[[T; R]; B], dx: &mut [[T; C]; B]) {
+        for (db, xb) in dy.iter().zip(dx.iter_mut()) {
+            self.matvec_t(db, xb);
+        }
+    }
+
+    /// `W += dYᵀ X`: the sum over the batch of the outer products `dY[b] X[b]ᵀ`.
+    #[inline]
+    pub fn add_at_b<const B: usize>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
+        for (row, o) in self.0.iter_mut().zip(0..R) {
+            for (db, xb) in dy.iter().zip(x) {
+                axpy(db[o], xb, row);
+            }
+        }
+    }
+}
+
+/// Lanes of independent partial sums in [`dot`]: enough for the compiler to
+/// keep a vector register busy without `-ffast-math`.
+const LANES: usize = 8;
+
+/// The dot product `Σ a[i] b[i]`, summed in [`LANES`] interleaved partial
+/// sums so that it vectorises.
+#[inline]
+pub fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
+    let (ac, at) = a.as_chunks::<LANES>();
+    let (bc, bt) = b.as_chunks::<LANES>();
+    let mut acc = [T::ZERO; LANES];
+    for (x, y) in ac.iter().zip(bc) {
+        for k in 0..LANES {
+            acc[k] = acc[k] + x[k] * y[k];
+        }
+    }
+    let mut tail = T::ZERO;
+    for (&x, &y) in at.iter().zip(bt) {
+        tail = tail + x * y;
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) + tail
+}
+
+/// `y += a x` over the common length.
+#[inline]
+pub fn axpy<T: Scalar>(a: T, x: &[T], y: &mut [T]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = *yi + a * xi;
+    }
+}
+
+impl<T: fmt::Debug, const R: usize, const C: usize> fmt::Debug for Matrix<T, R, C> {
+    /// Prints the shape and, for matrices of up to 64 scalars, the rows;
+    /// larger matrices print their first row's first values only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Matrix<{R}×{C}>")?;
+        if R * C <= 64 {
+            f.debug_list().entries(self.0.iter()).finish()
+        } else {
+            let first = self.0.first().map(|r| &r[..C.min(4)]).unwrap_or(&[]);
+            write!(f, "[{first:?}…]")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A 3 × 2 matrix and vectors small enough to check by hand.
+    const W: Matrix<f64, 3, 2> = Matrix::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+
+    #[test]
+    fn matvec_by_hand() {
+        let mut y = [0.0; 3];
+        W.matvec(&[2.0, -1.0], &mut y);
+        assert_eq!(y, [0.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn matvec_t_by_hand() {
+        let mut dx = [9.0; 2]; // overwritten, not accumulated
+        W.matvec_t(&[1.0, 0.0, -1.0], &mut dx);
+        assert_eq!(dx, [-4.0, -4.0]);
+    }
+
+    #[test]
+    fn add_outer_by_hand() {
+        let mut w = W;
+        w.add_outer(&[1.0, 0.0, 2.0], &[10.0, 100.0]);
+        assert_eq!(w.0, [[11.0, 102.0], [3.0, 4.0], [25.0, 206.0]]);
+    }
+
+    #[test]
+    fn batch_forms_equal_per_sample_forms() {
+        let x = [[2.0, -1.0], [0.5, 3.0]];
+        let dy = [[1.0, 0.0, -1.0], [0.25, 2.0, 1.0]];
+        let mut y = [[0.0; 3]; 2];
+        W.matmul_bt(&x, &mut y);
+        let mut dx = [[0.0; 2]; 2];
+        W.matmul(&dy, &mut dx);
+        let mut acc = Matrix::<f64, 3, 2>::ZERO;
+        acc.add_at_b(&dy, &x);
+        let mut expected = Matrix::<f64, 3, 2>::ZERO;
+        for b in 0..2 {
+            let (mut yb, mut dxb) = ([0.0; 3], [0.0; 2]);
+            W.matvec(&x[b], &mut yb);
+            W.matvec_t(&dy[b], &mut dxb);
+            expected.add_outer(&dy[b], &x[b]);
+            assert_eq!(y[b], yb);
+            assert_eq!(dx[b], dxb);
+        }
+        assert_eq!(acc, expected);
+    }
+
+    #[test]
+    fn dot_handles_lanes_and_tail() {
+        let a: [f64; 19] = core::array::from_fn(|i| i as f64);
+        let b: [f64; 19] = core::array::from_fn(|i| 1.0 - i as f64 * 0.5);
+        let naive: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - naive).abs() < 1e-12);
+        assert_eq!(dot::<f32, 0>(&[], &[]), 0.0);
+    }
+}

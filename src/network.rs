@@ -1,0 +1,162 @@
+//! Networks: a stack of layers with a fixed input and output width, and
+//! what a user does with one (create, predict, classify, measure).
+//!
+//! The [`network!`](crate::network!) macro builds a named type that
+//! implements [`Network`]; training comes from [`Train`](crate::Train).
+
+use core::fmt;
+
+use num_traits::Float;
+use rand::Rng;
+
+use crate::layer::{Init, Layer, RandomInit};
+use crate::scalar::{Scalar, Vector, Zeroed, argmax};
+use crate::tensors::Tensors;
+
+/// A network: layers that map an [`Input`](Network::Input) vector to an
+/// [`Output`](Network::Output) vector, with the shape of every layer in
+/// its type.
+///
+/// Implemented by the types [`network!`](crate::network!) builds; the
+/// required items are for that macro, the provided ones for users.
+pub trait Network: Sized {
+    /// The scalar type (`f32` or `f64`).
+    type Scalar: Scalar;
+    /// The input of one sample, `[Scalar; I]`.
+    type Input: Vector<Scalar = Self::Scalar>;
+    /// The output of one sample, `[Scalar; O]`.
+    type Output: Vector<Scalar = Self::Scalar>;
+    /// The layers, composed with [`Chain`](crate::Chain).
+    type Layers: Layer<Self::Input, Output = Self::Output> + RandomInit + Clone;
+
+    /// The layers.
+    fn layers(&self) -> &Self::Layers;
+    /// The layers, mutably (an optimiser updates them in place).
+    fn layers_mut(&mut self) -> &mut Self::Layers;
+    /// The network made of these layers.
+    fn from_layers(layers: Self::Layers) -> Self;
+
+    /// The number of learnable parameters (weights and biases).
+    const PARAMETERS: usize = <Self::Layers as Tensors<Self::Scalar>>::LEN;
+
+    /// A network with random parameters from `rng`: each dense layer takes
+    /// the scheme that suits the activation after it (He before ReLU,
+    /// Xavier otherwise; see [`Init`]). The same seed gives bit-identical
+    /// parameters.
+    fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self::from_layers(RandomInit::random_init(rng, None, Init::Xavier))
+    }
+
+    /// A network with random parameters, every dense layer initialised
+    /// with `init`.
+    fn random_with<R: Rng + ?Sized>(rng: &mut R, init: Init) -> Self {
+        Self::from_layers(RandomInit::random_init(rng, Some(init), Init::Xavier))
+    }
+
+    /// The output for one input.
+    fn predict(&self, x: &Self::Input) -> Self::Output {
+        let mut y = [Zeroed::ZERO];
+        self.layers().forward(core::array::from_ref(x), &mut y);
+        let [y] = y;
+        y
+    }
+
+    /// The outputs for a batch of `B` inputs, computed together.
+    fn predict_batch<const B: usize>(&self, x: &[Self::Input; B]) -> [Self::Output; B] {
+        let mut y = [Zeroed::ZERO; B];
+        self.layers().forward(x, &mut y);
+        y
+    }
+
+    /// The predicted class of one input: the arg-max of the output, or, for
+    /// a network with a single output, `1` when it exceeds `0.5` and `0`
+    /// otherwise.
+    fn classify(&self, x: &Self::Input) -> usize {
+        class_of(self.predict(x).as_slice())
+    }
+
+    /// The fraction of samples whose predicted class equals their label
+    /// (`0.0` for an empty data set).
+    fn accuracy<L: Label>(&self, data: &[(Self::Input, L)]) -> f64 {
+        let correct = data
+            .iter()
+            .filter(|(x, label)| self.classify(x) == label.class())
+            .count();
+        correct as f64 / data.len().max(1) as f64
+    }
+}
+
+/// The class a vector stands for: the arg-max, or for a single value,
+/// whether it exceeds one half.
+fn class_of<T: Scalar>(y: &[T]) -> usize {
+    match y {
+        [p] => usize::from(*p > T::from_f64(0.5)),
+        _ => argmax(y),
+    }
+}
+
+/// A label that names a class: a class index, or a one-hot (or
+/// probability) vector whose class is its arg-max. A one-wide vector is a
+/// binary label: class `1` when it exceeds `0.5`.
+pub trait Label {
+    /// The class.
+    fn class(&self) -> usize;
+}
+
+impl Label for usize {
+    fn class(&self) -> usize {
+        *self
+    }
+}
+
+impl<T: Scalar, const N: usize> Label for [T; N] {
+    fn class(&self) -> usize {
+        class_of(self)
+    }
+}
+
+/// The gradient of a loss with respect to the parameters of a network `N`:
+/// the same tensors as `N`'s layers. Also the shape of optimiser state.
+///
+/// It is typed by the network, so the gradients of one network type do not
+/// type-check as another's.
+pub struct Gradients<N: Network>(pub <N::Layers as Layer<N::Input>>::Grad);
+
+impl<N: Network> Zeroed for Gradients<N> {
+    const ZERO: Self = Gradients(Zeroed::ZERO);
+}
+
+impl<N: Network> Clone for Gradients<N> {
+    fn clone(&self) -> Self {
+        Gradients(self.0.clone())
+    }
+}
+
+impl<N: Network> PartialEq for Gradients<N> {
+    /// Equal when every scalar is equal.
+    fn eq(&self, other: &Self) -> bool {
+        (0..<Self as Tensors<N::Scalar>>::COUNT).all(|i| self.tensor(i) == other.tensor(i))
+    }
+}
+
+impl<N: Network> fmt::Debug for Gradients<N> {
+    /// Prints the size and the Euclidean norm, not the numbers.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gradients")
+            .field("len", &<Self as Tensors<N::Scalar>>::LEN)
+            .field("norm", &self.norm_squared().sqrt())
+            .finish()
+    }
+}
+
+impl<N: Network> Tensors<N::Scalar> for Gradients<N> {
+    const COUNT: usize = <<N::Layers as Layer<N::Input>>::Grad as Tensors<N::Scalar>>::COUNT;
+    const LEN: usize = <<N::Layers as Layer<N::Input>>::Grad as Tensors<N::Scalar>>::LEN;
+
+    fn tensor(&self, i: usize) -> &[N::Scalar] {
+        self.0.tensor(i)
+    }
+    fn tensor_mut(&mut self, i: usize) -> &mut [N::Scalar] {
+        self.0.tensor_mut(i)
+    }
+}

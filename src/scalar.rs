@@ -1,0 +1,155 @@
+//! The scalar type of a network, zero values without `Default`, and vectors.
+//!
+//! Every network is generic over its scalar through [`Scalar`], which is
+//! implemented for `f32` and `f64`. Float functions (`exp`, `tanh`, `ln`)
+//! come from `std` with the `std` feature and from the pure-Rust `libm` crate
+//! with the `libm` feature, through [`num_traits::Float`].
+
+use core::fmt::{Debug, Display};
+
+use num_traits::Float;
+
+#[cfg(not(any(feature = "std", feature = "libm")))]
+compile_error!(
+    "constnet needs float functions: enable the `std` feature (the default) or, \
+     for no_std targets, the `libm` feature (`--no-default-features --features libm`)"
+);
+
+/// A value with a zero that is known at compile time.
+///
+/// `[T; N]: Default` stops at `N = 32`, and `Default::default` is not `const`;
+/// this trait gives zeroed parameters, gradients and buffers of any size,
+/// also in `const` context.
+pub trait Zeroed: Sized {
+    /// The zero value: every number in it is `0`.
+    const ZERO: Self;
+}
+
+impl Zeroed for f32 {
+    const ZERO: Self = 0.0;
+}
+
+impl Zeroed for f64 {
+    const ZERO: Self = 0.0;
+}
+
+impl Zeroed for () {
+    const ZERO: Self = ();
+}
+
+impl<Z: Zeroed, const N: usize> Zeroed for [Z; N] {
+    const ZERO: Self = [Z::ZERO; N];
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point scalar a network computes with: `f32` or `f64`.
+///
+/// This trait is sealed: the kernels are written and tested for these two.
+pub trait Scalar:
+    Float + Zeroed + Default + Debug + Display + Send + Sync + 'static + sealed::Sealed
+{
+    /// One.
+    const ONE: Self;
+    /// The name of the type, as in a file header or a message (`"f32"`).
+    const NAME: &'static str;
+
+    /// Converts from `f64`, rounding to nearest.
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+}
+
+impl Scalar for f32 {
+    const ONE: Self = 1.0;
+    const NAME: &'static str = "f32";
+
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Scalar for f64 {
+    const ONE: Self = 1.0;
+    const NAME: &'static str = "f64";
+
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// A fixed-width vector of scalars: the input or output of one sample.
+///
+/// Implemented for `[T; N]`; its width is part of its type, so feeding a
+/// network a vector of the wrong width is a type error.
+pub trait Vector: Copy + Zeroed + PartialEq + Debug + 'static {
+    /// The scalar in the vector.
+    type Scalar: Scalar;
+    /// The width.
+    const LEN: usize;
+    /// The scalars, in order.
+    fn as_slice(&self) -> &[Self::Scalar];
+    /// The scalars, in order, mutably.
+    fn as_mut_slice(&mut self) -> &mut [Self::Scalar];
+}
+
+impl<T: Scalar, const N: usize> Vector for [T; N] {
+    type Scalar = T;
+    const LEN: usize = N;
+
+    #[inline]
+    fn as_slice(&self) -> &[T] {
+        self
+    }
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+/// The index of the largest value (the first one on ties; `0` for an empty
+/// slice). NaN never wins.
+pub fn argmax<T: Scalar>(xs: &[T]) -> usize {
+    let mut best = 0;
+    let mut best_value = T::neg_infinity();
+    for (i, &x) in xs.iter().enumerate() {
+        if x > best_value {
+            best = i;
+            best_value = x;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_of_large_arrays() {
+        let z: [[f32; 40]; 3] = Zeroed::ZERO;
+        assert!(z.iter().flatten().all(|&x| x == 0.0));
+        assert_eq!(<[f64; 7] as Vector>::LEN, 7);
+    }
+
+    #[test]
+    fn argmax_picks_first_maximum_and_skips_nan() {
+        assert_eq!(argmax(&[1.0f32, 3.0, 3.0, -1.0]), 1);
+        assert_eq!(argmax(&[f32::NAN, 0.5, 0.25]), 1);
+        assert_eq!(argmax::<f64>(&[]), 0);
+    }
+}

@@ -1,0 +1,53 @@
+//! Parameter-shaped values seen as a list of flat tensors.
+//!
+//! A network's parameters, its gradients and an optimiser's state (momentum
+//! velocity) all have the same shape: one weight matrix and one bias vector
+//! per dense layer. [`Tensors`] exposes such a value as a fixed list of flat
+//! slices, in the same order for all three, so that an optimiser is a few
+//! lines of slice arithmetic that works for every network and allocates
+//! nothing.
+
+use crate::scalar::Scalar;
+
+/// A value made of a fixed list of parameter tensors, each seen as a flat
+/// slice of scalars.
+///
+/// Layers implement it for their learnable parameters (activations have
+/// none), gradients implement it with the same tensors in the same order.
+pub trait Tensors<T: Scalar> {
+    /// How many tensors there are.
+    const COUNT: usize;
+    /// How many scalars there are in all tensors together.
+    const LEN: usize;
+
+    /// Tensor `i` (`0 ≤ i < COUNT`) as a flat slice; empty when `i` is out
+    /// of range.
+    fn tensor(&self, i: usize) -> &[T];
+    /// Tensor `i` as a flat mutable slice; empty when `i` is out of range.
+    fn tensor_mut(&mut self, i: usize) -> &mut [T];
+
+    /// Whether every scalar in every tensor is finite (neither NaN nor
+    /// infinite).
+    fn all_finite(&self) -> bool {
+        (0..Self::COUNT).all(|i| self.tensor(i).iter().all(|x| x.is_finite()))
+    }
+
+    /// The sum of the squares of all scalars (the squared Euclidean norm).
+    fn norm_squared(&self) -> T {
+        (0..Self::COUNT).fold(T::ZERO, |acc, i| {
+            self.tensor(i).iter().fold(acc, |acc, &x| acc + x * x)
+        })
+    }
+}
+
+impl<T: Scalar> Tensors<T> for () {
+    const COUNT: usize = 0;
+    const LEN: usize = 0;
+
+    fn tensor(&self, _: usize) -> &[T] {
+        &[]
+    }
+    fn tensor_mut(&mut self, _: usize) -> &mut [T] {
+        &mut []
+    }
+}

@@ -1,0 +1,242 @@
+//! Training: mini-batch gradient descent over a data set.
+//!
+//! A data set is a slice of `(input, target)` pairs. Each epoch shuffles
+//! it in place (no allocation), cuts it into batches of `B` samples and
+//! makes one optimiser step per batch, from the **mean** of the batch's
+//! per-sample gradients. `B = 1` is stochastic gradient descent, `B` equal
+//! to the data set's length is full-batch gradient descent; a last batch
+//! with fewer than `B` samples is used too (its gradient is the mean over
+//! the samples it has).
+//!
+//! Before a step is applied, the batch's loss and gradient are checked: a
+//! NaN or infinity (a learning rate that is too high, bad data) stops the
+//! epoch with [`TrainError::Diverged`] and leaves the parameters and the
+//! optimiser state as they were before that batch.
+
+use core::fmt;
+
+use num_traits::Float;
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::layer::Layer;
+use crate::loss::Loss;
+use crate::network::{Gradients, Network};
+use crate::optim::Optimizer;
+use crate::scalar::{Scalar, Vector, Zeroed};
+use crate::tensors::Tensors;
+
+/// Why a training call returned without finishing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The data set has no samples.
+    EmptyData,
+    /// The batch size `B` is zero.
+    ZeroBatchSize,
+    /// A batch gave a loss or a gradient that is NaN or infinite. The
+    /// update of that batch was not applied.
+    Diverged {
+        /// The index of the batch within its epoch, from 0.
+        batch: usize,
+        /// The batch's mean loss.
+        loss: f64,
+    },
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrainError::EmptyData => f.write_str("the data set is empty: there is nothing to train on"),
+            TrainError::ZeroBatchSize => f.write_str("the batch size is 0: it must be at least 1"),
+            TrainError::Diverged { batch, loss } => write!(
+                f,
+                "training diverged at batch {batch}: the loss or its gradient is not finite \
+                 (loss {loss}); the update was not applied. Lower the learning rate or check \
+                 the data for NaN, infinities or out-of-range class labels"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for TrainError {}
+
+/// Training a [`Network`] on samples with targets of type `Target`: a
+/// vector (`[T; O]`) for regression or one-hot classification, or a class
+/// index (`usize`).
+///
+/// Implemented for every network and every target type the loss accepts;
+/// the target type is inferred from the data.
+pub trait Train<Target>: Network {
+    /// The mean loss of a batch of `B` samples, and its gradient with
+    /// respect to the parameters, written into `grads`.
+    fn loss_and_gradients<const B: usize>(
+        &self,
+        batch: &[(Self::Input, Target); B],
+        loss: &impl Loss<Self::Output, Target>,
+        grads: &mut Gradients<Self>,
+    ) -> Self::Scalar;
+
+    /// One optimiser step on one batch of `B` samples. Returns the batch's
+    /// mean loss (before the step).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Diverged`] if the loss or gradient is not finite; the
+    /// network and optimiser are then unchanged. [`TrainError::EmptyData`]
+    /// if `B` is 0.
+    fn train_batch<const B: usize>(
+        &mut self,
+        batch: &[(Self::Input, Target); B],
+        loss: &impl Loss<Self::Output, Target>,
+        opt: &mut impl Optimizer<Self>,
+    ) -> Result<Self::Scalar, TrainError>;
+
+    /// One epoch of mini-batch gradient descent with batches of `B`
+    /// samples: shuffles `data` in place with `rng`, then makes one step
+    /// per batch. Returns the mean loss over the epoch's samples (each
+    /// measured before its batch's step).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::EmptyData`], [`TrainError::ZeroBatchSize`], or
+    /// [`TrainError::Diverged`] for the first batch whose loss or gradient
+    /// is not finite: that batch's update is not applied, and the batches
+    /// before it have been.
+    fn train_epoch<const B: usize>(
+        &mut self,
+        data: &mut [(Self::Input, Target)],
+        loss: &impl Loss<Self::Output, Target>,
+        opt: &mut impl Optimizer<Self>,
+        rng: &mut (impl Rng + ?Sized),
+    ) -> Result<Self::Scalar, TrainError>;
+
+    /// The mean loss over a data set, without training.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::EmptyData`] for an empty data set.
+    fn mean_loss(
+        &self,
+        data: &[(Self::Input, Target)],
+        loss: &impl Loss<Self::Output, Target>,
+    ) -> Result<Self::Scalar, TrainError>;
+}
+
+impl<N: Network, Target> Train<Target> for N {
+    fn loss_and_gradients<const B: usize>(
+        &self,
+        batch: &[(N::Input, Target); B],
+        loss: &impl Loss<N::Output, Target>,
+        grads: &mut Gradients<N>,
+    ) -> N::Scalar {
+        batch_gradients::<N, Target, B>(self, batch, loss, grads)
+    }
+
+    fn train_batch<const B: usize>(
+        &mut self,
+        batch: &[(N::Input, Target); B],
+        loss: &impl Loss<N::Output, Target>,
+        opt: &mut impl Optimizer<N>,
+    ) -> Result<N::Scalar, TrainError> {
+        if B == 0 {
+            return Err(TrainError::EmptyData);
+        }
+        let mut grads = Zeroed::ZERO;
+        step::<N, Target, B>(self, batch, loss, opt, &mut grads, 0)
+    }
+
+    fn train_epoch<const B: usize>(
+        &mut self,
+        data: &mut [(N::Input, Target)],
+        loss: &impl Loss<N::Output, Target>,
+        opt: &mut impl Optimizer<N>,
+        rng: &mut (impl Rng + ?Sized),
+    ) -> Result<N::Scalar, TrainError> {
+        if B == 0 {
+            return Err(TrainError::ZeroBatchSize);
+        }
+        if data.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        data.shuffle(rng);
+        let mut grads = Zeroed::ZERO;
+        let mut total = N::Scalar::ZERO;
+        for (index, batch) in data.chunks(B).enumerate() {
+            let mean = step::<N, Target, B>(self, batch, loss, opt, &mut grads, index)?;
+            total = total + mean * N::Scalar::from_f64(batch.len() as f64);
+        }
+        Ok(total / N::Scalar::from_f64(data.len() as f64))
+    }
+
+    fn mean_loss(
+        &self,
+        data: &[(N::Input, Target)],
+        loss: &impl Loss<N::Output, Target>,
+    ) -> Result<N::Scalar, TrainError> {
+        if data.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        let total = data.iter().fold(N::Scalar::ZERO, |sum, (x, t)| {
+            sum + loss.loss(&self.predict(x), t)
+        });
+        Ok(total / N::Scalar::from_f64(data.len() as f64))
+    }
+}
+
+/// The gradient of one batch, checked, then applied.
+fn step<N: Network, Target, const B: usize>(
+    net: &mut N,
+    batch: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    opt: &mut impl Optimizer<N>,
+    grads: &mut Gradients<N>,
+    index: usize,
+) -> Result<N::Scalar, TrainError> {
+    let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads);
+    if !mean.is_finite() || !grads.all_finite() {
+        return Err(TrainError::Diverged {
+            batch: index,
+            loss: mean.to_f64(),
+        });
+    }
+    opt.step(net, grads);
+    Ok(mean)
+}
+
+/// The mean loss of up to `B` samples and its gradient, through one
+/// forward and one backward pass over the whole batch. Rows past
+/// `batch.len()` are zero and get a zero output gradient, so they add
+/// nothing to the parameter gradient.
+fn batch_gradients<N: Network, Target, const B: usize>(
+    net: &N,
+    batch: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    grads: &mut Gradients<N>,
+) -> N::Scalar {
+    let layers = net.layers();
+    let mut x = [<N::Input as Zeroed>::ZERO; B];
+    for (row, (input, _)) in x.iter_mut().zip(batch) {
+        *row = *input;
+    }
+    let mut y = [<N::Output as Zeroed>::ZERO; B];
+    let mut trace = Zeroed::ZERO;
+    layers.forward_train(&x, &mut y, &mut trace);
+
+    let n = batch.len().clamp(1, B.max(1));
+    let inv = N::Scalar::ONE / N::Scalar::from_f64(n as f64);
+    let mut dy = [<N::Output as Zeroed>::ZERO; B];
+    let mut total = N::Scalar::ZERO;
+    for ((yb, dyb), (_, target)) in y.iter().zip(dy.iter_mut()).zip(batch) {
+        total = total + loss.loss_grad(yb, target, dyb);
+        for g in dyb.as_mut_slice() {
+            *g = *g * inv;
+        }
+    }
+
+    for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
+        grads.tensor_mut(i).fill(N::Scalar::ZERO);
+    }
+    layers.backward(&x, &y, &dy, &trace, &mut grads.0, None);
+    total * inv
+}
