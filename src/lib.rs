@@ -125,5 +125,5 @@ pub mod prelude {
     pub use crate::tensors::Tensors;
     pub use crate::train::{Train, TrainError};
     pub use rand::rngs::SmallRng;
-    pub use rand::{Rng, SeedableRng};
+    pub use rand::{Rng, RngExt, SeedableRng};
 }

@@ -41,6 +41,9 @@ pub trait Loss<Y: Vector, Target> {
     }
 }
 
+/// `e⁻¹⁰⁰`: where `ln` reaches its clamp.
+const EXP_MINUS_100: f64 = 3.720075976020836e-44;
+
 /// `ln x`, clamped below at `−100`.
 #[inline]
 fn clamped_ln<T: Scalar>(x: T) -> T {
@@ -51,7 +54,7 @@ fn clamped_ln<T: Scalar>(x: T) -> T {
 /// was clamped.
 #[inline]
 fn clamped_recip<T: Scalar>(x: T) -> T {
-    T::ONE / x.max(T::from_f64((-100.0f64).exp()))
+    T::ONE / x.max(T::from_f64(EXP_MINUS_100))
 }
 
 /// Mean squared error `(1/N) Σᵢ (ŷᵢ − yᵢ)²` over the `N` outputs, with

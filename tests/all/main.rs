@@ -1,0 +1,5 @@
+//! Integration tests, compiled as one crate to keep link time down.
+
+mod gradients;
+mod learning;
+mod values;
