@@ -39,7 +39,11 @@ fn w1(c: &mut Criterion) {
         b.iter(|| net.train_epoch::<1>(black_box(&mut data), &Mse, &mut opt, &mut rng))
     });
     group.bench_function("predict", |b| {
-        b.iter(|| data.iter().map(|(x, _)| net.predict(black_box(x))[0]).sum::<f32>())
+        b.iter(|| {
+            data.iter()
+                .map(|(x, _)| net.predict(black_box(x))[0])
+                .sum::<f32>()
+        })
     });
     group.finish();
 }
@@ -54,11 +58,20 @@ fn w2(c: &mut Criterion) {
     group.throughput(Throughput::Elements(data.len() as u64));
     group.bench_function("train, batch 32", |b| {
         b.iter(|| {
-            net.train_epoch::<32>(black_box(&mut data), &SoftmaxCrossEntropy, &mut opt, &mut rng)
+            net.train_epoch::<32>(
+                black_box(&mut data),
+                &SoftmaxCrossEntropy,
+                &mut opt,
+                &mut rng,
+            )
         })
     });
     group.bench_function("predict", |b| {
-        b.iter(|| data.iter().map(|(x, _)| net.classify(black_box(x))).sum::<usize>())
+        b.iter(|| {
+            data.iter()
+                .map(|(x, _)| net.classify(black_box(x)))
+                .sum::<usize>()
+        })
     });
     group.finish();
 }

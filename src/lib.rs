@@ -105,7 +105,7 @@ pub use matrix::Matrix;
 pub use network::{Gradients, Label, Network};
 pub use optim::{Momentum, Optimizer, Sgd};
 pub use scalar::{Scalar, Vector, Zeroed};
-pub use tensors::Tensors;
+pub use tensors::{Parameters, Tensors};
 pub use train::{Train, TrainError};
 
 /// The `rand` crate constnet uses, for seeding and for the `Rng` bound.
@@ -122,7 +122,7 @@ pub mod prelude {
     pub use crate::network::{Gradients, Label, Network};
     pub use crate::optim::{Momentum, Optimizer, Sgd};
     pub use crate::scalar::{Scalar, Vector, Zeroed};
-    pub use crate::tensors::Tensors;
+    pub use crate::tensors::{Parameters, Tensors};
     pub use crate::train::{Train, TrainError};
     pub use rand::rngs::SmallRng;
     pub use rand::{Rng, RngExt, SeedableRng};

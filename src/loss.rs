@@ -230,9 +230,17 @@ mod tests {
     #[test]
     fn out_of_range_class_is_nan_not_silent() {
         let mut g = [0.0f64; 3];
-        assert!(SoftmaxCrossEntropy.loss_grad(&[1.0, 2.0, 3.0], &3, &mut g).is_nan());
+        assert!(
+            SoftmaxCrossEntropy
+                .loss_grad(&[1.0, 2.0, 3.0], &3, &mut g)
+                .is_nan()
+        );
         assert!(g.iter().all(|x| x.is_nan()));
-        assert!(CrossEntropy.loss_grad(&[0.2, 0.3, 0.5], &7, &mut g).is_nan());
+        assert!(
+            CrossEntropy
+                .loss_grad(&[0.2, 0.3, 0.5], &7, &mut g)
+                .is_nan()
+        );
     }
 
     #[test]

@@ -104,7 +104,7 @@ macro_rules! network {
     };
     // No layers left: emit the type.
     (@munch $h:tt ($t:ty) ($input:tt) [$w:tt] [$($l:ty,)+]) => {
-        $crate::network!(@emit $h ($t) ($input) ($crate::network!(@chain $($l,)+)));
+        $crate::network!(@emit $h ($t) ($input) ($w) ($crate::network!(@chain $($l,)+)));
     };
 
     // Any other layer keeps the width.
@@ -117,8 +117,11 @@ macro_rules! network {
         $crate::Chain<$first, $crate::network!(@chain $($rest,)+)>
     };
 
-    // @emit {header} (scalar) (input width) (layers type): the struct and its impls.
-    (@emit { $(#[$meta:meta])* $vis:vis $name:ident } ($t:ty) ($input:tt) ($layers:ty)) => {
+    // @emit {header} (scalar) (input width) (output width) (layers type): the
+    // struct and its impls. Only the `Network` impl states that the layers fit,
+    // so a chain that does not fit is reported once, there; the `Layer` impl is
+    // generic with the same fact as a where-clause, and simply does not apply.
+    (@emit { $(#[$meta:meta])* $vis:vis $name:ident } ($t:ty) ($input:tt) ($output:tt) ($layers:ty)) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq)]
         $vis struct $name {
@@ -137,7 +140,7 @@ macro_rules! network {
         impl $crate::Network for $name {
             type Scalar = $t;
             type Input = [$t; $input];
-            type Output = <$layers as $crate::Layer<[$t; $input]>>::Output;
+            type Output = [$t; $output];
             type Layers = $layers;
 
             fn layers(&self) -> &$layers {
@@ -151,15 +154,18 @@ macro_rules! network {
             }
         }
 
-        impl $crate::Layer<[$t; $input]> for $name {
-            type Output = <$layers as $crate::Layer<[$t; $input]>>::Output;
-            type Grad = $crate::Gradients<$name>;
-            type Trace<const B: usize> = <$layers as $crate::Layer<[$t; $input]>>::Trace<B>;
+        impl<X> $crate::Layer<X> for $name
+        where
+            X: $crate::Vector<Scalar = $t>,
+            $layers: $crate::Layer<X>,
+        {
+            type Output = <$layers as $crate::Layer<X>>::Output;
+            type Trace<const B: usize> = <$layers as $crate::Layer<X>>::Trace<B>;
 
             #[inline]
             fn forward_train<const B: usize>(
                 &self,
-                x: &[[$t; $input]; B],
+                x: &[X; B],
                 y: &mut [Self::Output; B],
                 trace: &mut Self::Trace<B>,
             ) {
@@ -169,15 +175,19 @@ macro_rules! network {
             #[inline]
             fn backward<const B: usize>(
                 &self,
-                x: &[[$t; $input]; B],
+                x: &[X; B],
                 y: &[Self::Output; B],
                 dy: &[Self::Output; B],
                 trace: &Self::Trace<B>,
-                grad: &mut Self::Grad,
-                dx: ::core::option::Option<&mut [[$t; $input]; B]>,
+                grad: &mut $crate::Gradients<$name>,
+                dx: ::core::option::Option<&mut [X; B]>,
             ) {
                 self.layers.backward(x, y, dy, trace, &mut grad.0, dx)
             }
+        }
+
+        impl $crate::Parameters<$t> for $name {
+            type Grad = $crate::Gradients<$name>;
         }
 
         impl $crate::Tensors<$t> for $name {

@@ -11,7 +11,7 @@ use rand::Rng;
 
 use crate::layer::{Init, Layer, RandomInit};
 use crate::scalar::{Scalar, Vector, Zeroed, argmax};
-use crate::tensors::Tensors;
+use crate::tensors::{Parameters, Tensors};
 
 /// A network: layers that map an [`Input`](Network::Input) vector to an
 /// [`Output`](Network::Output) vector, with the shape of every layer in
@@ -27,7 +27,10 @@ pub trait Network: Sized {
     /// The output of one sample, `[Scalar; O]`.
     type Output: Vector<Scalar = Self::Scalar>;
     /// The layers, composed with [`Chain`](crate::Chain).
-    type Layers: Layer<Self::Input, Output = Self::Output> + RandomInit + Clone;
+    type Layers: Layer<Self::Input, Output = Self::Output>
+        + Parameters<Self::Scalar>
+        + RandomInit
+        + Clone;
 
     /// The layers.
     fn layers(&self) -> &Self::Layers;
@@ -120,7 +123,7 @@ impl<T: Scalar, const N: usize> Label for [T; N] {
 ///
 /// It is typed by the network, so the gradients of one network type do not
 /// type-check as another's.
-pub struct Gradients<N: Network>(pub <N::Layers as Layer<N::Input>>::Grad);
+pub struct Gradients<N: Network>(pub <N::Layers as Parameters<N::Scalar>>::Grad);
 
 impl<N: Network> Zeroed for Gradients<N> {
     const ZERO: Self = Gradients(Zeroed::ZERO);
@@ -150,8 +153,8 @@ impl<N: Network> fmt::Debug for Gradients<N> {
 }
 
 impl<N: Network> Tensors<N::Scalar> for Gradients<N> {
-    const COUNT: usize = <<N::Layers as Layer<N::Input>>::Grad as Tensors<N::Scalar>>::COUNT;
-    const LEN: usize = <<N::Layers as Layer<N::Input>>::Grad as Tensors<N::Scalar>>::LEN;
+    const COUNT: usize = <<N::Layers as Parameters<N::Scalar>>::Grad as Tensors<N::Scalar>>::COUNT;
+    const LEN: usize = <<N::Layers as Parameters<N::Scalar>>::Grad as Tensors<N::Scalar>>::LEN;
 
     fn tensor(&self, i: usize) -> &[N::Scalar] {
         self.0.tensor(i)

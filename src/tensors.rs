@@ -7,7 +7,7 @@
 //! lines of slice arithmetic that works for every network and allocates
 //! nothing.
 
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, Zeroed};
 
 /// A value made of a fixed list of parameter tensors, each seen as a flat
 /// slice of scalars.
@@ -50,4 +50,16 @@ impl<T: Scalar> Tensors<T> for () {
     fn tensor_mut(&mut self, _: usize) -> &mut [T] {
         &mut []
     }
+}
+
+/// A value with learnable parameters, and the type of their gradient: a
+/// value with the same tensors in the same order.
+///
+/// The gradient type depends only on the layer, not on its input, so a
+/// network's [`Gradients`](crate::Gradients) are known without solving any
+/// shape constraint.
+pub trait Parameters<T: Scalar>: Tensors<T> {
+    /// The gradient of a loss with respect to these parameters (`()` for a
+    /// layer without parameters).
+    type Grad: Tensors<T> + Zeroed + Clone;
 }

@@ -47,7 +47,9 @@ pub enum TrainError {
 impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrainError::EmptyData => f.write_str("the data set is empty: there is nothing to train on"),
+            TrainError::EmptyData => {
+                f.write_str("the data set is empty: there is nothing to train on")
+            }
             TrainError::ZeroBatchSize => f.write_str("the batch size is 0: it must be at least 1"),
             TrainError::Diverged { batch, loss } => write!(
                 f,

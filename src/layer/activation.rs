@@ -10,7 +10,7 @@ use rand::Rng;
 
 use super::{Init, Layer, RandomInit};
 use crate::scalar::Scalar;
-use crate::tensors::Tensors;
+use crate::tensors::{Parameters, Tensors};
 
 /// Implements the parts every activation shares: no tensors, and a
 /// `RandomInit` that recommends `$init` for the dense layer before it.
@@ -25,6 +25,10 @@ macro_rules! parameterless {
             fn tensor_mut(&mut self, _: usize) -> &mut [T] {
                 &mut []
             }
+        }
+
+        impl<T: Scalar> Parameters<T> for $name {
+            type Grad = ();
         }
 
         impl RandomInit for $name {
@@ -42,7 +46,6 @@ macro_rules! elementwise {
     ($name:ty, |$s:ident, $x:ident| $f:expr, |$s2:ident, $xd:ident, $yd:ident| $df:expr) => {
         impl<T: Scalar, const N: usize> Layer<[T; N]> for $name {
             type Output = [T; N];
-            type Grad = ();
             type Trace<const B: usize> = ();
 
             #[inline]
@@ -203,7 +206,6 @@ pub(crate) fn softmax<T: Scalar, const N: usize>(x: &[T; N], y: &mut [T; N]) -> 
 
 impl<T: Scalar, const N: usize> Layer<[T; N]> for Softmax {
     type Output = [T; N];
-    type Grad = ();
     type Trace<const B: usize> = ();
 
     #[inline]

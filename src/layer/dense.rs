@@ -7,7 +7,7 @@ use rand::Rng;
 use super::{Init, Layer, RandomInit};
 use crate::matrix::Matrix;
 use crate::scalar::{Scalar, Zeroed};
-use crate::tensors::Tensors;
+use crate::tensors::{Parameters, Tensors};
 
 /// A dense layer with `I` inputs and `O` outputs: `y = W x + b`, with `W`
 /// an `O × I` [`Matrix`] and `b` a vector of `O` biases. These are the
@@ -104,6 +104,11 @@ impl<T: Scalar, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
     }
 }
 
+/// A dense layer's gradient is a dense layer: `∂L/∂W` and `∂L/∂b`.
+impl<T: Scalar, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
+    type Grad = Self;
+}
+
 impl<T: Scalar, const I: usize, const O: usize> RandomInit for Dense<T, I, O> {
     fn random_init<R: Rng + ?Sized>(rng: &mut R, force: Option<Init>, next: Init) -> Self {
         Self::random(rng, force.unwrap_or(next))
@@ -112,7 +117,6 @@ impl<T: Scalar, const I: usize, const O: usize> RandomInit for Dense<T, I, O> {
 
 impl<T: Scalar, const I: usize, const O: usize> Layer<[T; I]> for Dense<T, I, O> {
     type Output = [T; O];
-    type Grad = Self;
     type Trace<const B: usize> = ();
 
     #[inline]

@@ -14,8 +14,8 @@
 mod activation;
 mod dense;
 
-pub use activation::{Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
 pub(crate) use activation::softmax;
+pub use activation::{Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
 pub use dense::Dense;
 
 use core::fmt;
@@ -23,7 +23,7 @@ use core::fmt;
 use rand::Rng;
 
 use crate::scalar::{Scalar, Vector, Zeroed};
-use crate::tensors::Tensors;
+use crate::tensors::{Parameters, Tensors};
 
 /// A differentiable function from a batch of `X` vectors to a batch of
 /// [`Output`](Layer::Output) vectors, with its backward pass.
@@ -36,12 +36,9 @@ use crate::tensors::Tensors;
     label = "this layer does not accept an input of type `{X}`",
     note = "the output width of each layer must equal the input width of the next one"
 )]
-pub trait Layer<X: Vector>: Tensors<X::Scalar> {
+pub trait Layer<X: Vector>: Parameters<X::Scalar> {
     /// The vector this layer produces for one sample.
     type Output: Vector<Scalar = X::Scalar>;
-    /// The gradient of a loss with respect to this layer's parameters: a
-    /// value with the same tensors as the layer (`()` for activations).
-    type Grad: Tensors<X::Scalar> + Zeroed + Clone;
     /// What the training forward pass keeps for the backward pass, beyond
     /// the layer's input and output (which the caller keeps): `()` for a
     /// single layer, the intermediate activations for a [`Chain`].
@@ -179,15 +176,19 @@ impl<A, B> Chain<A, B> {
     }
 }
 
-/// Composition by method: `a.then(b)` is `Chain(a, b)`.
-pub trait Then: Sized {
+/// Composition by method: `a.then(b)` is `Chain(a, b)`, checked where it
+/// is written: `b` must accept `a`'s output.
+///
+/// `a` must have a single input type, so a chain that starts with an
+/// activation (which accepts any width) is written `Chain(activation, b)`.
+pub trait Then<X: Vector>: Layer<X> + Sized {
     /// This layer followed by `next`.
-    fn then<N>(self, next: N) -> Chain<Self, N> {
+    fn then<N: Layer<Self::Output>>(self, next: N) -> Chain<Self, N> {
         Chain(self, next)
     }
 }
 
-impl<L> Then for L {}
+impl<X: Vector, L: Layer<X>> Then<X> for L {}
 
 impl<A: fmt::Debug, B: fmt::Debug> fmt::Debug for Chain<A, B> {
     /// Prints the layers in order, joined by arrows: `Dense<2→8> → Tanh`.
@@ -220,6 +221,10 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
             self.1.tensor_mut(i - A::COUNT)
         }
     }
+}
+
+impl<T: Scalar, A: Parameters<T>, B: Parameters<T>> Parameters<T> for Chain<A, B> {
+    type Grad = Chain<A::Grad, B::Grad>;
 }
 
 impl<A: RandomInit, B: RandomInit> RandomInit for Chain<A, B> {
@@ -257,7 +262,6 @@ where
     B: Layer<A::Output>,
 {
     type Output = B::Output;
-    type Grad = Chain<A::Grad, B::Grad>;
     type Trace<const N: usize> = ChainTrace<A::Trace<N>, [A::Output; N], B::Trace<N>>;
 
     #[inline]
@@ -286,6 +290,7 @@ where
         let mut dmid = [<A::Output as Zeroed>::ZERO; N];
         self.1
             .backward(&trace.mid, y, dy, &trace.b, &mut grad.1, Some(&mut dmid));
-        self.0.backward(x, &trace.mid, &dmid, &trace.a, &mut grad.0, dx);
+        self.0
+            .backward(x, &trace.mid, &dmid, &trace.a, &mut grad.0, dx);
     }
 }

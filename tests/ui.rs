@@ -1,0 +1,17 @@
+//! Compile-fail tests: shape mistakes must not compile.
+//!
+//! Each fixture in `tests/ui/fail/` shows one mistake and must fail to
+//! compile with the error recorded beside it in a `.stderr` snapshot; its
+//! twin in `tests/ui/pass/` differs only by the fix and must compile, so a
+//! fixture cannot fail for an unrelated reason.
+//!
+//! The snapshots depend on the compiler's wording, so the toolchain is
+//! pinned (`rust-toolchain.toml`). To refresh them on purpose, run
+//! `TRYBUILD=overwrite cargo test --test ui` and read the diff.
+
+#[test]
+fn shape_errors_do_not_compile() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("tests/ui/fail/*.rs");
+}

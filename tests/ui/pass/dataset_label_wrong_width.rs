@@ -1,0 +1,18 @@
+// The fixed twin of fail/dataset_label_wrong_width.rs; must compile.
+// What the fail case shows: The training loop takes labels of the network's output width (1); these
+// have 2.
+
+use constnet::prelude::*;
+
+network! {
+    /// 2 inputs, 1 output.
+    struct Small<f32> { 2 => Dense<8>, Tanh, Dense<1>, Sigmoid }
+}
+
+fn main() {
+    let mut rng = SmallRng::seed_from_u64(0);
+    let mut net = Small::random(&mut rng);
+    let mut opt = Sgd::new(0.1);
+    let mut data = [([0.0, 1.0], [1.0]), ([1.0, 0.0], [0.0])];
+    let _ = net.train_epoch::<2>(&mut data, &Mse, &mut opt, &mut rng);
+}

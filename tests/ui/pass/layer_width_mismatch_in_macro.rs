@@ -1,0 +1,14 @@
+// The fixed twin of fail/layer_width_mismatch_in_macro.rs; must compile.
+// What the fail case shows: A dense layer whose input width is written out (`Dense<4, 1>`) must equal
+// the width before it (8). The mistake is a layer that expects 4 inputs.
+
+use constnet::prelude::*;
+
+network! {
+    /// The last layer expects 8 inputs, which the layer before gives.
+    struct Broken<f32> { 2 => Dense<8>, Relu, Dense<8, 1> }
+}
+
+fn main() {
+    let _ = Broken::random(&mut SmallRng::seed_from_u64(0));
+}
