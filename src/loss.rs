@@ -50,11 +50,14 @@ fn clamped_ln<T: Scalar>(x: T) -> T {
     x.ln().max(T::from_f64(-100.0))
 }
 
-/// `1/x` for the gradient of a clamped log: the clamp's bound where `ln x`
-/// was clamped.
+/// `1/x` for the gradient of a clamped log, with `x` kept at least `e⁻¹⁰⁰`
+/// and at least the smallest normal number of `T`, so that the result is
+/// finite in `f32` too (`1 / e⁻¹⁰⁰` is not).
 #[inline]
 fn clamped_recip<T: Scalar>(x: T) -> T {
-    T::ONE / x.max(T::from_f64(EXP_MINUS_100))
+    T::ONE
+        / x.max(T::from_f64(EXP_MINUS_100))
+            .max(T::min_positive_value())
 }
 
 /// Mean squared error `(1/N) Σᵢ (ŷᵢ − yᵢ)²` over the `N` outputs, with
@@ -241,6 +244,19 @@ mod tests {
                 .loss_grad(&[0.2, 0.3, 0.5], &7, &mut g)
                 .is_nan()
         );
+    }
+
+    #[test]
+    fn f32_gradients_stay_finite_for_certain_answers() {
+        // Right with certainty: the zero-probability class has target 0.
+        let mut g = [0.0f32; 2];
+        let l = CrossEntropy.loss_grad(&[1.0, 0.0], &[1.0, 0.0], &mut g);
+        assert_eq!(l, 0.0);
+        assert!(g.iter().all(|x| x.is_finite()), "{g:?}");
+        // Wrong with certainty: large but finite.
+        let l = CrossEntropy.loss_grad(&[1.0, 0.0], &1, &mut g);
+        assert_eq!(l, 100.0);
+        assert!(g.iter().all(|x| x.is_finite()), "{g:?}");
     }
 
     #[test]
