@@ -81,40 +81,58 @@ macro_rules! network {
         $vis:vis struct $name:ident < $t:ty > { $input:tt => $($layers:tt)* }
     ) => {
         $crate::network!(
-            @munch { $(#[$meta])* $vis $name } ($t) ($input) [$input] [] $($layers)*
+            @munch { $(#[$meta])* $vis $name } ($t) ($input) [$input] [] [] [] $($layers)*
         );
     };
 
     // internal rules
 
-    // @munch {header} (scalar) (input width) [width so far] [layer types,] rest
-    // reads one layer at a time, turning each into its full type.
+    // @munch {header} (scalar) (input width) [width so far] [open] [close] [last] rest
+    //
+    // Reads one layer at a time and turns it into its full type, keeping the
+    // width so far. The chain `Chain<L1, Chain<L2, L3>>` is built as the
+    // tokens `[Chain<L1, Chain<L2,]`, the pending last layer `[L3]` and the
+    // closing `[> >]`: each layer costs one expansion, so deep networks stay
+    // within the recursion limit. Each kind of layer has two rules: one for
+    // the first layer (`[]` pending), one for the layers after it.
 
-    // `Dense<O>`: the input width is the width so far.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($l:ty,)*] Dense < $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(
-            @munch $h ($t) $i [$o] [$($l,)* $crate::Dense<$t, $w, $o>,] $($($rest)*)?
-        );
+    // `Dense<O>`: its input width is the width so far.
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [] [] []
+        Dense < $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@munch $h ($t) $i [$o] [] [] [$crate::Dense<$t, $w, $o>]
+            $($($rest)*)?);
     };
-    // `Dense<I, O>`: written out; the compiler checks `I` against the chain.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($l:ty,)*] Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(
-            @munch $h ($t) $i [$o] [$($l,)* $crate::Dense<$t, $a, $o>,] $($($rest)*)?
-        );
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]
+        Dense < $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@munch $h ($t) $i [$o]
+            [$($open)* $crate::Chain<$last,] [$($close)* >] [$crate::Dense<$t, $w, $o>]
+            $($($rest)*)?);
+    };
+    // `Dense<I, O>`: written out; the compiler checks `I` against the width so far.
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [] [] []
+        Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@munch $h ($t) $i [$o] [] [] [$crate::Dense<$t, $a, $o>]
+            $($($rest)*)?);
+    };
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]
+        Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@munch $h ($t) $i [$o]
+            [$($open)* $crate::Chain<$last,] [$($close)* >] [$crate::Dense<$t, $a, $o>]
+            $($($rest)*)?);
     };
     // No layers left: emit the type.
-    (@munch $h:tt ($t:ty) ($input:tt) [$w:tt] [$($l:ty,)+]) => {
-        $crate::network!(@emit $h ($t) ($input) ($w) ($crate::network!(@chain $($l,)+)));
+    (@munch $h:tt ($t:ty) ($input:tt) [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]) => {
+        $crate::network!(@emit $h ($t) ($input) ($w) ($($open)* $last $($close)*));
     };
-
     // Any other layer keeps the width.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($l:ty,)*] $layer:ty $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$w] [$($l,)* $layer,] $($($rest)*)?);
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [] [] []
+        $layer:ty $(, $($rest:tt)*)?) => {
+        $crate::network!(@munch $h ($t) $i [$w] [] [] [$layer] $($($rest)*)?);
     };
-    // @chain L1, L2, …, Ln,  ⇒  Chain<L1, Chain<L2, … Ln>>
-    (@chain $only:ty,) => { $only };
-    (@chain $first:ty, $($rest:ty,)+) => {
-        $crate::Chain<$first, $crate::network!(@chain $($rest,)+)>
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]
+        $layer:ty $(, $($rest:tt)*)?) => {
+        $crate::network!(@munch $h ($t) $i [$w]
+            [$($open)* $crate::Chain<$last,] [$($close)* >] [$layer] $($($rest)*)?);
     };
 
     // @emit {header} (scalar) (input width) (output width) (layers type): the
@@ -161,6 +179,7 @@ macro_rules! network {
         {
             type Output = <$layers as $crate::Layer<X>>::Output;
             type Trace<const B: usize> = <$layers as $crate::Layer<X>>::Trace<B>;
+            const DEPTH: usize = <$layers as $crate::Layer<X>>::DEPTH;
 
             #[inline]
             fn forward_train<const B: usize>(

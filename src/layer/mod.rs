@@ -44,6 +44,10 @@ pub trait Layer<X: Vector>: Parameters<X::Scalar> {
     /// single layer, the intermediate activations for a [`Chain`].
     type Trace<const B: usize>: Zeroed;
 
+    /// How many layers this is made of: 1, or for a [`Chain`] the sum of
+    /// its two parts.
+    const DEPTH: usize = 1;
+
     /// The training forward pass: `y = f(x)` for a batch, keeping in `trace`
     /// what [`backward`](Layer::backward) will need.
     fn forward_train<const B: usize>(
@@ -264,6 +268,8 @@ where
     type Output = B::Output;
     type Trace<const N: usize> = ChainTrace<A::Trace<N>, [A::Output; N], B::Trace<N>>;
 
+    const DEPTH: usize = A::DEPTH + B::DEPTH;
+
     #[inline]
     fn forward_train<const N: usize>(
         &self,
@@ -271,8 +277,11 @@ where
         y: &mut [Self::Output; N],
         trace: &mut Self::Trace<N>,
     ) {
-        self.0.forward_train(x, &mut trace.mid, &mut trace.a);
-        self.1.forward_train(&trace.mid, y, &mut trace.b);
+        if Self::DEPTH <= INLINE_DEPTH {
+            self.forward_body(x, y, trace);
+        } else {
+            self.forward_outlined(x, y, trace);
+        }
     }
 
     #[inline]
@@ -285,6 +294,63 @@ where
         grad: &mut Self::Grad,
         dx: Option<&mut [X; N]>,
     ) {
+        if Self::DEPTH <= INLINE_DEPTH {
+            self.backward_body(x, y, dy, trace, grad, dx);
+        } else {
+            self.backward_outlined(x, y, dy, trace, grad, dx);
+        }
+    }
+}
+
+/// Chains of at most this many layers are inlined into their caller; a
+/// deeper chain calls its first layer out of line. A fully inlined chain of
+/// `L` layers is one function whose optimisation time grows like `L²`
+/// (40 dense layers: 6.6 s against 1.6 s), while always calling out of line
+/// costs a small network such as 2-8-1 about a sixth of its training speed.
+const INLINE_DEPTH: usize = 8;
+
+/// The passes of a chain, once as a body to inline and once out of line.
+impl<A, B> Chain<A, B> {
+    #[inline(always)]
+    fn forward_body<X: Vector, const N: usize>(
+        &self,
+        x: &[X; N],
+        y: &mut [B::Output; N],
+        trace: &mut <Self as Layer<X>>::Trace<N>,
+    ) where
+        A: Layer<X>,
+        B: Layer<A::Output>,
+    {
+        self.0.forward_train(x, &mut trace.mid, &mut trace.a);
+        self.1.forward_train(&trace.mid, y, &mut trace.b);
+    }
+
+    #[inline(never)]
+    fn forward_outlined<X: Vector, const N: usize>(
+        &self,
+        x: &[X; N],
+        y: &mut [B::Output; N],
+        trace: &mut <Self as Layer<X>>::Trace<N>,
+    ) where
+        A: Layer<X>,
+        B: Layer<A::Output>,
+    {
+        self.forward_body(x, y, trace);
+    }
+
+    #[inline(always)]
+    fn backward_body<X: Vector, const N: usize>(
+        &self,
+        x: &[X; N],
+        y: &[B::Output; N],
+        dy: &[B::Output; N],
+        trace: &<Self as Layer<X>>::Trace<N>,
+        grad: &mut <Self as Parameters<X::Scalar>>::Grad,
+        dx: Option<&mut [X; N]>,
+    ) where
+        A: Layer<X>,
+        B: Layer<A::Output>,
+    {
         // The gradient with respect to the activation between the layers:
         // the running product of the chain rule at this point.
         let mut dmid = [<A::Output as Zeroed>::ZERO; N];
@@ -292,5 +358,21 @@ where
             .backward(&trace.mid, y, dy, &trace.b, &mut grad.1, Some(&mut dmid));
         self.0
             .backward(x, &trace.mid, &dmid, &trace.a, &mut grad.0, dx);
+    }
+
+    #[inline(never)]
+    fn backward_outlined<X: Vector, const N: usize>(
+        &self,
+        x: &[X; N],
+        y: &[B::Output; N],
+        dy: &[B::Output; N],
+        trace: &<Self as Layer<X>>::Trace<N>,
+        grad: &mut <Self as Parameters<X::Scalar>>::Grad,
+        dx: Option<&mut [X; N]>,
+    ) where
+        A: Layer<X>,
+        B: Layer<A::Output>,
+    {
+        self.backward_body(x, y, dy, trace, grad, dx);
     }
 }
