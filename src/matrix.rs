@@ -124,7 +124,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
 /// keep a vector register busy without `-ffast-math`.
 const LANES: usize = 8;
 
-/// The dot product `Σ a[i] b[i]`, summed in [`LANES`] interleaved partial
+/// The dot product `Σ a[i] b[i]`, summed in 8 interleaved partial
 /// sums so that it vectorises.
 #[inline]
 pub fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {

@@ -125,7 +125,7 @@ impl LeakyRelu {
         LeakyRelu { slope }
     }
 
-    fn slope<T: Scalar>(&self) -> T {
+    fn slope_as<T: Scalar>(&self) -> T {
         T::from_f64(f64::from(self.slope))
     }
 }
@@ -145,8 +145,16 @@ impl fmt::Debug for LeakyRelu {
 parameterless!(LeakyRelu, Init::He, LeakyRelu::default());
 elementwise!(
     LeakyRelu,
-    |s, x| if x > T::ZERO { x } else { s.slope::<T>() * x },
-    |s, x, _y| if x > T::ZERO { T::ONE } else { s.slope::<T>() }
+    |s, x| if x > T::ZERO {
+        x
+    } else {
+        s.slope_as::<T>() * x
+    },
+    |s, x, _y| if x > T::ZERO {
+        T::ONE
+    } else {
+        s.slope_as::<T>()
+    }
 );
 
 /// The logistic sigmoid `f(x) = 1 / (1 + e⁻ˣ)`, with `f′ = y (1 − y)`.
