@@ -89,6 +89,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod export;
 pub mod layer;
 pub mod loss;
 mod macros;

@@ -60,8 +60,9 @@ pub trait Scalar:
 
     /// Converts from `f64`, rounding to nearest.
     fn from_f64(x: f64) -> Self;
-    /// Converts to `f64` exactly.
-    fn to_f64(self) -> f64;
+    /// Converts to `f64` exactly. (Named apart from `num_traits`'
+    /// `to_f64`, which returns an `Option`.)
+    fn as_f64(self) -> f64;
 }
 
 impl Scalar for f32 {
@@ -73,7 +74,7 @@ impl Scalar for f32 {
         x as f32
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         f64::from(self)
     }
 }
@@ -87,7 +88,7 @@ impl Scalar for f64 {
         x
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self
     }
 }

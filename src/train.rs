@@ -199,7 +199,7 @@ fn step<N: Network, Target, const B: usize>(
     if !mean.is_finite() || !grads.all_finite() {
         return Err(TrainError::Diverged {
             batch: index,
-            loss: mean.to_f64(),
+            loss: mean.as_f64(),
         });
     }
     opt.step(net, grads);
