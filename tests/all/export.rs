@@ -75,7 +75,10 @@ where
 {
     let mut source = String::new();
     rust_source(net, type_name, static_name, &mut source).unwrap();
-    let path = format!("{}/tests/fixtures/export/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/export/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     if std::env::var_os("CONSTNET_BLESS").is_some() {
         std::fs::write(&path, &source).unwrap();
     }
