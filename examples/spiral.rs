@@ -7,12 +7,18 @@
 //! accuracy is reported on the training set and on a test set drawn
 //! separately with another seed.
 //!
-//! Run it with `cargo run --release --example spiral`.
+//! Run it with `cargo run --release --example spiral`. With
+//! `-- --export FILE` it also writes the trained network as Rust source,
+//! with sixteen test points and the classes predicted for them here, for
+//! the firmware example in `examples/firmware/` to check itself against.
 
 use std::f32::consts::TAU;
 use std::time::Instant;
 
 use constnet::prelude::*;
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// The number of classes, one per arm.
 const CLASSES: usize = 3;
@@ -56,6 +62,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 100.0 * net.accuracy(&train)
             );
         }
+    }
+
+    if let Some(path) = common::export_path() {
+        let inputs: Vec<[f32; 2]> = test.iter().map(|s| s.0).collect();
+        common::export_for_firmware(&net, "Spiral", "SPIRAL", &inputs, &path)?;
+        println!("wrote {path}");
     }
 
     println!(

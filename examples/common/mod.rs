@@ -1,0 +1,96 @@
+//! What several examples share: loaders for the data sets shipped in
+//! `data/` (returning fixed-size arrays, ready for a network), and the
+//! export of a trained network for the firmware example.
+#![allow(dead_code)] // each example uses part of it
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::Path;
+
+use constnet::export::{RustSource, rust_source};
+use constnet::prelude::*;
+use flate2::read::GzDecoder;
+
+/// The path of a file in the repository's `data/` folder.
+pub fn data_path(relative: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(relative)
+}
+
+/// Reads a gzip file whole.
+fn gunzip(path: &Path) -> Result<Vec<u8>, Box<dyn Error>> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    GzDecoder::new(file).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The 1,797 8×8 digits of `data/digits/digits.csv.gz`: pixels scaled from
+/// `0..=16` to `[0, 1]`, and the digit.
+pub fn digits() -> Result<Vec<([f32; 64], usize)>, Box<dyn Error>> {
+    let path = data_path("digits/digits.csv.gz");
+    let text = String::from_utf8(gunzip(&path)?)?;
+    let mut samples = Vec::with_capacity(1797);
+    for (line_no, line) in text.lines().enumerate() {
+        let bad = || format!("{}: line {} is not 64 pixels and a digit", path.display(), line_no + 1);
+        let values: Vec<u8> = line
+            .split(',')
+            .map(|v| v.trim().parse::<u8>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        let (pixels, label) = match values.as_slice() {
+            [pixels @ .., label] if pixels.len() == 64 && *label <= 9 => (pixels, *label),
+            _ => return Err(bad().into()),
+        };
+        let mut x = [0.0f32; 64];
+        for (xi, &p) in x.iter_mut().zip(pixels) {
+            *xi = f32::from(p.min(16)) / 16.0;
+        }
+        samples.push((x, usize::from(label)));
+    }
+    Ok(samples)
+}
+
+/// Writes `net` as Rust source into `path` (type `type_name`, static
+/// `static_name`), followed by `INPUTS`, up to sixteen of the given inputs
+/// spread over the slice, and `EXPECTED`, the classes `net` predicts for
+/// them here. The firmware example checks itself against `EXPECTED`.
+pub fn export_for_firmware<N, const I: usize>(
+    net: &N,
+    type_name: &str,
+    static_name: &str,
+    inputs: &[[f32; I]],
+    path: &str,
+) -> Result<(), Box<dyn Error>>
+where
+    N: Network<Scalar = f32, Input = [f32; I]>,
+    N::Layers: RustSource,
+{
+    let mut source = String::new();
+    rust_source(net, type_name, static_name, &mut source)?;
+    let points: Vec<&[f32; I]> = inputs.iter().step_by((inputs.len() / 16).max(1)).take(16).collect();
+    writeln!(source, "\n/// Test inputs.")?;
+    writeln!(source, "pub static INPUTS: [[f32; {I}]; {}] = [", points.len())?;
+    for p in &points {
+        let values: Vec<String> = p.iter().map(|v| format!("{v:?}")).collect();
+        writeln!(source, "    [{}],", values.join(", "))?;
+    }
+    writeln!(source, "];")?;
+    let classes: Vec<String> = points.iter().map(|p| net.classify(p).to_string()).collect();
+    writeln!(source, "\n/// The classes predicted for `INPUTS` on the host.")?;
+    writeln!(
+        source,
+        "pub static EXPECTED: [usize; {}] = [{}];",
+        points.len(),
+        classes.join(", ")
+    )?;
+    std::fs::write(path, source)?;
+    Ok(())
+}
+
+/// The `FILE` of `--export FILE` on the command line, if given.
+pub fn export_path() -> Option<String> {
+    let mut args = std::env::args().skip_while(|a| a != "--export");
+    args.next()?;
+    args.next()
+}
