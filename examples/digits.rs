@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use constnet::metrics::ConfusionMatrix;
 use constnet::prelude::*;
 use constnet::rand::seq::SliceRandom;
 
@@ -51,6 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         common::export_for_firmware(&net, "Digits", "DIGITS", &inputs, &path)?;
         println!("wrote {path}");
     }
+    println!("{}", ConfusionMatrix::<10>::of(&net, &test));
     println!(
         "held-out accuracy {:.1} % ({} images)  ({:.1?})",
         100.0 * net.accuracy(&test),

@@ -94,6 +94,7 @@ pub mod layer;
 pub mod loss;
 mod macros;
 pub mod matrix;
+pub mod metrics;
 pub mod network;
 pub mod optim;
 pub mod scalar;
