@@ -57,7 +57,11 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// Counts one sample of class `truth` predicted as `predicted`. A class
     /// that is not below `K` is counted apart ([`out_of_range`](Self::out_of_range)).
     pub fn add(&mut self, truth: usize, predicted: usize) {
-        match self.counts.get_mut(truth).and_then(|row| row.get_mut(predicted)) {
+        match self
+            .counts
+            .get_mut(truth)
+            .and_then(|row| row.get_mut(predicted))
+        {
             Some(count) => *count = count.saturating_add(1),
             None => self.out_of_range = self.out_of_range.saturating_add(1),
         }
@@ -93,14 +97,20 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// below `K`).
     pub fn precision(&self, class: usize) -> Option<f64> {
         let hit = u64::from(*self.counts.get(class)?.get(class)?);
-        ratio(hit, self.counts.iter().map(|row| u64::from(row[class])).sum())
+        ratio(
+            hit,
+            self.counts.iter().map(|row| u64::from(row[class])).sum(),
+        )
     }
 
     /// Of the samples of `class`, the fraction predicted as that class;
     /// `None` if there are none (or it is not below `K`).
     pub fn recall(&self, class: usize) -> Option<f64> {
         let row = self.counts.get(class)?;
-        ratio(u64::from(row[class]), row.iter().map(|&c| u64::from(c)).sum())
+        ratio(
+            u64::from(row[class]),
+            row.iter().map(|&c| u64::from(c)).sum(),
+        )
     }
 }
 
@@ -152,7 +162,11 @@ impl<const K: usize> fmt::Display for ConfusionMatrix<K> {
             self.total()
         )?;
         if self.out_of_range > 0 {
-            write!(f, ", {} samples with a class out of range", self.out_of_range)?;
+            write!(
+                f,
+                ", {} samples with a class out of range",
+                self.out_of_range
+            )?;
         }
         Ok(())
     }

@@ -12,6 +12,12 @@ use constnet::export::{RustSource, rust_source};
 use constnet::prelude::*;
 use flate2::read::GzDecoder;
 
+/// A labelled data set: inputs of width `I` and their classes.
+pub type Samples<const I: usize> = Vec<([f32; I], usize)>;
+
+/// What the loaders return.
+pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
 /// The path of a file in the repository's `data/` folder.
 pub fn data_path(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,7 +26,7 @@ pub fn data_path(relative: &str) -> std::path::PathBuf {
 }
 
 /// Reads a gzip file whole.
-fn gunzip(path: &Path) -> Result<Vec<u8>, Box<dyn Error>> {
+fn gunzip(path: &Path) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     GzDecoder::new(file).read_to_end(&mut bytes)?;
@@ -29,7 +35,7 @@ fn gunzip(path: &Path) -> Result<Vec<u8>, Box<dyn Error>> {
 
 /// The 1,797 8×8 digits of `data/digits/digits.csv.gz`: pixels scaled from
 /// `0..=16` to `[0, 1]`, and the digit.
-pub fn digits() -> Result<Vec<([f32; 64], usize)>, Box<dyn Error>> {
+pub fn digits() -> Result<Samples<64>> {
     let path = data_path("digits/digits.csv.gz");
     let text = String::from_utf8(gunzip(&path)?)?;
     let mut samples = Vec::with_capacity(1797);
@@ -44,7 +50,7 @@ pub fn digits() -> Result<Vec<([f32; 64], usize)>, Box<dyn Error>> {
         let values: Vec<u8> = line
             .split(',')
             .map(|v| v.trim().parse::<u8>())
-            .collect::<Result<_, _>>()
+            .collect::<std::result::Result<_, _>>()
             .map_err(|_| bad())?;
         let (pixels, label) = match values.as_slice() {
             [pixels @ .., label] if pixels.len() == 64 && *label <= 9 => (pixels, *label),
@@ -62,7 +68,7 @@ pub fn digits() -> Result<Vec<([f32; 64], usize)>, Box<dyn Error>> {
 /// MNIST's 60,000 training images (`train = true`) or its 10,000 test
 /// images, from `data/mnist/`: pixels scaled from `0..=255` to `[0, 1]`,
 /// row by row, and the digit.
-pub fn mnist(train: bool) -> Result<Vec<([f32; 784], usize)>, Box<dyn Error>> {
+pub fn mnist(train: bool) -> Result<Samples<784>> {
     let prefix = if train { "train" } else { "t10k" };
     let images_path = data_path(&format!("mnist/{prefix}-images-idx3-ubyte.gz"));
     let labels_path = data_path(&format!("mnist/{prefix}-labels-idx1-ubyte.gz"));
@@ -96,11 +102,7 @@ pub fn mnist(train: bool) -> Result<Vec<([f32; 784], usize)>, Box<dyn Error>> {
 
 /// The dimensions and the data of an IDX file of unsigned bytes whose
 /// magic is `magic` (`0x08` for `u8`, then the number of dimensions).
-fn idx<'a>(
-    bytes: &'a [u8],
-    magic: u32,
-    path: &Path,
-) -> Result<(Vec<usize>, &'a [u8]), Box<dyn Error>> {
+fn idx<'a>(bytes: &'a [u8], magic: u32, path: &Path) -> Result<(Vec<usize>, &'a [u8])> {
     let bad = |what: &str| {
         format!(
             "{}: not an IDX file of the expected kind: {what}",
@@ -142,7 +144,7 @@ pub fn export_for_firmware<N, const I: usize>(
     static_name: &str,
     inputs: &[[f32; I]],
     path: &str,
-) -> Result<(), Box<dyn Error>>
+) -> Result<()>
 where
     N: Network<Scalar = f32, Input = [f32; I]>,
     N::Layers: RustSource,
