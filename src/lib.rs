@@ -90,6 +90,7 @@
 extern crate std;
 
 pub mod export;
+pub mod fit;
 pub mod layer;
 pub mod loss;
 mod macros;

@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one crate to keep link time down.
 
 mod export;
+mod fit;
 mod gradients;
 mod learning;
 mod values;

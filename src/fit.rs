@@ -1,0 +1,287 @@
+//! Training for many epochs with an observer: progress lines, validation,
+//! early stopping.
+//!
+//! [`Fit::fit`] runs [`Train::train_epoch`] once per epoch, measures the
+//! loss and accuracy on a validation set, and hands them to an
+//! [`Observer`], which may stop training. A closure is an observer;
+//! [`EarlyStopping`] is one that stops when the validation loss has not
+//! improved for a number of epochs.
+//!
+//! ```
+//! use constnet::fit::{EarlyStopping, EpochMetrics, Fit};
+//! use constnet::prelude::*;
+//!
+//! network! {
+//!     /// A 1-8-1 regressor.
+//!     struct Line<f64> { 1 => Dense<8>, Tanh, Dense<1> }
+//! }
+//!
+//! let mut rng = SmallRng::seed_from_u64(1);
+//! let mut data: Vec<([f64; 1], [f64; 1])> =
+//!     (0..64).map(|i| { let x = i as f64 / 32.0 - 1.0; ([x], [0.5 * x]) }).collect();
+//! let (train, validation) = constnet::fit::split(&mut data, 0.25, &mut rng);
+//! let mut net = Line::random(&mut rng);
+//! let mut opt = Sgd::new(0.1).momentum(0.9);
+//! let mut stop = EarlyStopping::new(5);
+//! let report = net.fit::<8>(train, validation, &Mse, &mut opt, &mut rng, 200, &mut |m: &EpochMetrics| {
+//!     stop.observe(m)
+//! })?;
+//! assert!(report.epochs <= 200);
+//! assert!(report.validation_loss.unwrap() < 1e-3);
+//! # Ok::<(), constnet::fit::FitError>(())
+//! ```
+
+use core::fmt;
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::loss::Loss;
+use crate::network::Label;
+use crate::optim::Optimizer;
+use crate::scalar::Scalar;
+use crate::train::{Train, TrainError};
+
+/// What an observer sees after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochMetrics {
+    /// The epoch just finished, from 1.
+    pub epoch: usize,
+    /// The mean training loss over the epoch.
+    pub train_loss: f64,
+    /// The mean loss on the validation set, if there is one.
+    pub validation_loss: Option<f64>,
+    /// The fraction of the validation set classified correctly, if there
+    /// is one (meaningful for classification).
+    pub validation_accuracy: Option<f64>,
+}
+
+/// Whether training goes on after an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Train another epoch.
+    Continue,
+    /// Stop now.
+    Stop,
+}
+
+/// Told about every epoch; may stop training.
+pub trait Observer {
+    /// Called after each epoch with its metrics.
+    fn epoch(&mut self, metrics: &EpochMetrics) -> Control;
+}
+
+impl<F: FnMut(&EpochMetrics) -> Control> Observer for F {
+    fn epoch(&mut self, metrics: &EpochMetrics) -> Control {
+        self(metrics)
+    }
+}
+
+/// Stops training when the validation loss has not improved by more than
+/// `min_delta` for `patience` epochs in a row. Without a validation set it
+/// watches the training loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    patience: usize,
+    min_delta: f64,
+    best: f64,
+    best_epoch: usize,
+}
+
+impl EarlyStopping {
+    /// Early stopping with the given patience and no minimum improvement.
+    pub const fn new(patience: usize) -> Self {
+        EarlyStopping {
+            patience,
+            min_delta: 0.0,
+            best: f64::INFINITY,
+            best_epoch: 0,
+        }
+    }
+
+    /// Sets the smallest decrease that counts as an improvement.
+    pub const fn min_delta(mut self, min_delta: f64) -> Self {
+        self.min_delta = min_delta;
+        self
+    }
+
+    /// The best loss seen, and the epoch it was seen in (`0` before any).
+    pub const fn best(&self) -> (f64, usize) {
+        (self.best, self.best_epoch)
+    }
+
+    /// Takes one epoch's metrics and says whether to go on.
+    pub fn observe(&mut self, metrics: &EpochMetrics) -> Control {
+        let loss = metrics.validation_loss.unwrap_or(metrics.train_loss);
+        if loss < self.best - self.min_delta {
+            self.best = loss;
+            self.best_epoch = metrics.epoch;
+        }
+        if metrics.epoch - self.best_epoch >= self.patience {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
+impl Observer for EarlyStopping {
+    fn epoch(&mut self, metrics: &EpochMetrics) -> Control {
+        self.observe(metrics)
+    }
+}
+
+/// How a [`Fit::fit`] ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FitReport {
+    /// How many epochs ran.
+    pub epochs: usize,
+    /// Whether the observer stopped training before the last epoch.
+    pub stopped_early: bool,
+    /// The last epoch's training loss.
+    pub train_loss: f64,
+    /// The last epoch's validation loss, if there is a validation set.
+    pub validation_loss: Option<f64>,
+}
+
+/// A training error, with the epoch it happened in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FitError {
+    /// The epoch, from 1.
+    pub epoch: usize,
+    /// What went wrong; for [`TrainError::Diverged`], the batch within the
+    /// epoch. The update of that batch was not applied.
+    pub error: TrainError,
+}
+
+impl fmt::Display for FitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "epoch {}: {}", self.epoch, self.error)
+    }
+}
+
+impl core::error::Error for FitError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// Training for many epochs with validation and an observer; implemented
+/// for every network and target type that [`Train`] is.
+pub trait Fit<Target: Label>: Train<Target> {
+    /// Trains for up to `epochs` epochs of mini-batches of `B` from
+    /// `train` (shuffled in place each epoch), measuring `validation` (if
+    /// not empty) after each, and stops early when `observer` says so.
+    ///
+    /// # Errors
+    ///
+    /// The first [`TrainError`] with its epoch: on divergence the batch's
+    /// update is not applied, and the epochs and batches before it have
+    /// been.
+    #[allow(clippy::too_many_arguments)]
+    fn fit<const B: usize>(
+        &mut self,
+        train: &mut [(Self::Input, Target)],
+        validation: &[(Self::Input, Target)],
+        loss: &impl Loss<Self::Output, Target>,
+        opt: &mut impl Optimizer<Self>,
+        rng: &mut (impl Rng + ?Sized),
+        epochs: usize,
+        observer: &mut impl Observer,
+    ) -> Result<FitReport, FitError> {
+        let mut report = FitReport {
+            epochs: 0,
+            stopped_early: false,
+            train_loss: f64::NAN,
+            validation_loss: None,
+        };
+        for epoch in 1..=epochs {
+            let fail = |error| FitError { epoch, error };
+            let train_loss = self.train_epoch::<B>(train, loss, opt, rng).map_err(fail)?;
+            let validated = !validation.is_empty();
+            let validation_loss = if validated {
+                Some(self.mean_loss(validation, loss).map_err(fail)?.as_f64())
+            } else {
+                None
+            };
+            let metrics = EpochMetrics {
+                epoch,
+                train_loss: train_loss.as_f64(),
+                validation_loss,
+                validation_accuracy: validated.then(|| self.accuracy(validation)),
+            };
+            report = FitReport {
+                epochs: epoch,
+                stopped_early: false,
+                train_loss: metrics.train_loss,
+                validation_loss,
+            };
+            if observer.epoch(&metrics) == Control::Stop {
+                report.stopped_early = epoch < epochs;
+                break;
+            }
+        }
+        Ok(report)
+    }
+}
+
+impl<N: Train<Target>, Target: Label> Fit<Target> for N {}
+
+/// Shuffles `data` with `rng` and splits it into a training part and a
+/// validation part holding `fraction` of the samples (rounded down, and
+/// clamped to `[0, 1]`).
+pub fn split<'a, S>(
+    data: &'a mut [S],
+    fraction: f64,
+    rng: &mut (impl Rng + ?Sized),
+) -> (&'a mut [S], &'a mut [S]) {
+    data.shuffle(rng);
+    let held = (data.len() as f64 * fraction.clamp(0.0, 1.0)) as usize;
+    let at = data.len() - held.min(data.len());
+    data.split_at_mut(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(epoch: usize, validation_loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            train_loss: 1.0,
+            validation_loss: Some(validation_loss),
+            validation_accuracy: None,
+        }
+    }
+
+    #[test]
+    fn early_stopping_waits_patience_epochs_after_the_best() {
+        let mut stop = EarlyStopping::new(2).min_delta(0.01);
+        let losses = [1.0, 0.5, 0.495, 0.6, 0.4, 0.45, 0.41];
+        let decisions: [Control; 7] =
+            core::array::from_fn(|i| stop.observe(&metrics(i + 1, losses[i])));
+        use Control::*;
+        // Best at epoch 2 (0.495 is not 0.01 better), then 5; stop two after.
+        assert_eq!(
+            decisions,
+            [Continue, Continue, Continue, Stop, Continue, Continue, Stop]
+        );
+        assert_eq!(stop.best(), (0.4, 5));
+    }
+
+    #[test]
+    fn split_keeps_every_sample_once() {
+        let mut data: [u32; 10] = core::array::from_fn(|i| i as u32);
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let (train, validation) = split(&mut data, 0.3, &mut rng);
+        assert_eq!((train.len(), validation.len()), (7, 3));
+        let mut all: [u32; 10] = [0; 10];
+        for (a, &b) in all.iter_mut().zip(train.iter().chain(validation.iter())) {
+            *a = b;
+        }
+        all.sort_unstable();
+        assert_eq!(all, core::array::from_fn(|i| i as u32));
+    }
+
+    use rand::SeedableRng;
+}
