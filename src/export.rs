@@ -134,6 +134,8 @@ where
     writeln!(out, "}}")?;
     writeln!(out)?;
     writeln!(out, "/// The trained parameters, built at compile time.")?;
+    // A trained weight can happen to be close to π or √2.
+    writeln!(out, "#[allow(clippy::approx_constant)]")?;
     write!(
         out,
         "pub static {static_name}: {type_name} = {type_name}::new("
