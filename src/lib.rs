@@ -106,7 +106,7 @@ pub use layer::{Chain, Dense, Identity, Init, Layer, LeakyRelu, Relu, Sigmoid, S
 pub use loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
 pub use matrix::Matrix;
 pub use network::{Gradients, Label, Network};
-pub use optim::{Momentum, Optimizer, Sgd};
+pub use optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Scheduled, Sgd};
 pub use scalar::{Scalar, Vector, Zeroed};
 pub use tensors::{Parameters, Tensors};
 pub use train::{Train, TrainError};
@@ -123,7 +123,7 @@ pub mod prelude {
     pub use crate::loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
     pub use crate::network;
     pub use crate::network::{Gradients, Label, Network};
-    pub use crate::optim::{Momentum, Optimizer, Sgd};
+    pub use crate::optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Sgd};
     pub use crate::scalar::{Scalar, Vector, Zeroed};
     pub use crate::tensors::{Parameters, Tensors};
     pub use crate::train::{Train, TrainError};

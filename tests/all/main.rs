@@ -4,4 +4,5 @@ mod export;
 mod fit;
 mod gradients;
 mod learning;
+mod optimizers;
 mod values;

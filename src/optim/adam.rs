@@ -1,0 +1,213 @@
+//! Adam and AdamW.
+
+use core::fmt;
+
+use num_traits::Float;
+
+use super::{LearningRate, Optimizer, clip_factor};
+use crate::network::{Gradients, Network};
+use crate::scalar::{Scalar, Zeroed};
+use crate::tensors::Tensors;
+
+/// How [`Adam`] applies weight decay `λ`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WeightDecay<T> {
+    /// None.
+    None,
+    /// L2: `λ θ` is added to the gradient (PyTorch's `Adam(weight_decay=λ)`).
+    L2(T),
+    /// Decoupled: `θ ← θ (1 − η λ)` before the Adam step (AdamW).
+    Decoupled(T),
+}
+
+/// Adam (Kingma and Ba, 2015), and AdamW (Loshchilov and Hutter, 2019) with
+/// decoupled weight decay, as PyTorch defines them. With step count `t`,
+/// gradient `g`, learning rate `η`:
+///
+/// ```text
+/// m ← β₁ m + (1 − β₁) g
+/// v ← β₂ v + (1 − β₂) g²
+/// θ ← θ − η (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+/// ```
+///
+/// The defaults are PyTorch's: `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`. The
+/// moments `m` and `v` have the network's shape and start at zero.
+///
+/// ```
+/// use constnet::optim::Adam;
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-4-1 regressor.
+///     struct Net<f32> { 2 => Dense<4>, Tanh, Dense<1> }
+/// }
+/// let adam: Adam<Net> = Adam::new(1e-3);
+/// let adamw: Adam<Net> = Adam::adamw(1e-3); // weight decay 0.01, decoupled
+/// # let _ = (adam, adamw);
+/// ```
+pub struct Adam<N: Network> {
+    lr: N::Scalar,
+    beta1: N::Scalar,
+    beta2: N::Scalar,
+    eps: N::Scalar,
+    weight_decay: WeightDecay<N::Scalar>,
+    clip: Option<N::Scalar>,
+    steps: i32,
+    m: Gradients<N>,
+    v: Gradients<N>,
+}
+
+impl<N: Network> Adam<N> {
+    /// Adam with learning rate `lr` and PyTorch's defaults.
+    pub fn new(lr: N::Scalar) -> Self {
+        Adam {
+            lr,
+            beta1: N::Scalar::from_f64(0.9),
+            beta2: N::Scalar::from_f64(0.999),
+            eps: N::Scalar::from_f64(1e-8),
+            weight_decay: WeightDecay::None,
+            clip: None,
+            steps: 0,
+            m: Zeroed::ZERO,
+            v: Zeroed::ZERO,
+        }
+    }
+
+    /// AdamW with learning rate `lr` and PyTorch's default decoupled weight
+    /// decay, `0.01`.
+    pub fn adamw(lr: N::Scalar) -> Self {
+        Self::new(lr).decoupled_weight_decay(N::Scalar::from_f64(0.01))
+    }
+
+    /// Sets `β₁` and `β₂`, the decay rates of the two moments.
+    pub fn betas(mut self, beta1: N::Scalar, beta2: N::Scalar) -> Self {
+        (self.beta1, self.beta2) = (beta1, beta2);
+        self
+    }
+
+    /// Sets `ε`, added to the denominator.
+    pub fn eps(mut self, eps: N::Scalar) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// L2 weight decay `λ`, added to the gradient (Adam's own form).
+    pub fn weight_decay(mut self, lambda: N::Scalar) -> Self {
+        self.weight_decay = WeightDecay::L2(lambda);
+        self
+    }
+
+    /// Decoupled weight decay `λ` (AdamW): `θ ← θ (1 − η λ)` each step.
+    pub fn decoupled_weight_decay(mut self, lambda: N::Scalar) -> Self {
+        self.weight_decay = WeightDecay::Decoupled(lambda);
+        self
+    }
+
+    /// Scales the gradient down to Euclidean norm `max_norm` when it is
+    /// longer, before the step (PyTorch's `clip_grad_norm_`).
+    pub fn clip_norm(mut self, max_norm: N::Scalar) -> Self {
+        self.clip = Some(max_norm);
+        self
+    }
+
+    /// How many steps have been taken.
+    pub fn steps(&self) -> u32 {
+        self.steps.unsigned_abs()
+    }
+
+    /// The first and second moments, `m` and `v`.
+    pub fn moments(&self) -> (&Gradients<N>, &Gradients<N>) {
+        (&self.m, &self.v)
+    }
+}
+
+impl<N: Network> LearningRate for Adam<N> {
+    type Scalar = N::Scalar;
+    fn learning_rate(&self) -> N::Scalar {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: N::Scalar) {
+        self.lr = lr;
+    }
+}
+
+impl<N: Network> Optimizer<N> for Adam<N> {
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
+        self.steps = self.steps.saturating_add(1);
+        let one = N::Scalar::ONE;
+        let rule = AdamRule {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            scale: clip_factor(grads, self.clip),
+            bias1: one - self.beta1.powi(self.steps),
+            bias2_sqrt: (one - self.beta2.powi(self.steps)).sqrt(),
+        };
+        let params = net.layers_mut();
+        for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
+            rule.apply(
+                params.tensor_mut(i),
+                grads.tensor(i),
+                self.m.tensor_mut(i),
+                self.v.tensor_mut(i),
+            );
+        }
+    }
+}
+
+/// One Adam step's constants, applied tensor by tensor.
+struct AdamRule<T> {
+    lr: T,
+    beta1: T,
+    beta2: T,
+    eps: T,
+    weight_decay: WeightDecay<T>,
+    /// The gradient clipping factor (1 without clipping).
+    scale: T,
+    bias1: T,
+    bias2_sqrt: T,
+}
+
+impl<T: Scalar> AdamRule<T> {
+    fn apply(&self, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+        let one = T::ONE;
+        let step = self.lr / self.bias1;
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let mut g = g * self.scale;
+            match self.weight_decay {
+                WeightDecay::None => {}
+                WeightDecay::L2(lambda) => g = g + lambda * *p,
+                WeightDecay::Decoupled(lambda) => *p = *p * (one - self.lr * lambda),
+            }
+            *m = self.beta1 * *m + (one - self.beta1) * g;
+            *v = self.beta2 * *v + (one - self.beta2) * g * g;
+            let denom = v.sqrt() / self.bias2_sqrt + self.eps;
+            *p = *p - step * *m / denom;
+        }
+    }
+}
+
+impl<N: Network> Clone for Adam<N> {
+    fn clone(&self) -> Self {
+        Adam {
+            m: self.m.clone(),
+            v: self.v.clone(),
+            ..*self
+        }
+    }
+}
+
+impl<N: Network> fmt::Debug for Adam<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Adam")
+            .field("lr", &self.lr)
+            .field("betas", &(self.beta1, self.beta2))
+            .field("eps", &self.eps)
+            .field("weight_decay", &self.weight_decay)
+            .field("clip", &self.clip)
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,66 @@
+//! Optimisers: they update a network's parameters in place from its
+//! gradients.
+//!
+//! An optimiser sees the parameters, the gradients and its own state as the
+//! same list of flat tensors ([`Tensors`]), so one update rule serves every
+//! network. Its state has the network's parameter shape and is typed by the
+//! network: an optimiser built for one network type cannot update another.
+//!
+//! | optimiser | state | rule (PyTorch's) |
+//! |---|---|---|
+//! | [`Sgd`] | velocity | SGD, momentum, Nesterov, L2 weight decay |
+//! | [`Adam`] | two moments | Adam; AdamW with [`Adam::adamw`] |
+//! | [`RmsProp`] | squared-gradient average, momentum buffer | RMSprop |
+//!
+//! Each can clip the gradient by its global norm first (`clip_norm`), and
+//! [`Scheduled`] drives the learning rate of any of them with a
+//! [`Schedule`]: [`StepDecay`], [`Exponential`] or [`Cosine`].
+
+use crate::network::{Gradients, Network};
+use crate::scalar::Scalar;
+use crate::tensors::Tensors;
+
+mod adam;
+mod rmsprop;
+mod schedule;
+mod sgd;
+
+pub use adam::{Adam, WeightDecay};
+pub use rmsprop::RmsProp;
+pub use schedule::{Cosine, Exponential, Schedule, Scheduled, StepDecay};
+pub use sgd::{Momentum, Sgd};
+
+/// Something that updates a network `N` in place from its gradients.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot update a network of type `{N}`",
+    note = "an optimiser's state has the shape of the network it was made for; make one per network type"
+)]
+pub trait Optimizer<N: Network> {
+    /// Applies one update to `net` from `grads` (the gradient of the loss
+    /// with respect to `net`'s parameters).
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>);
+}
+
+/// An optimiser whose learning rate can be read and changed, which is what
+/// a [`Scheduled`] drives.
+pub trait LearningRate {
+    /// The scalar of the rate.
+    type Scalar: Scalar;
+    /// The learning rate `η`.
+    fn learning_rate(&self) -> Self::Scalar;
+    /// Changes the learning rate for the following steps.
+    fn set_learning_rate(&mut self, lr: Self::Scalar);
+}
+
+/// The factor that scales `grads` down to Euclidean norm `max_norm` when
+/// it is longer (`1` otherwise, or without a maximum), as PyTorch's
+/// `clip_grad_norm_` computes it: `min(1, max_norm / (norm + 1e-6))`.
+fn clip_factor<T: Scalar, G: Tensors<T>>(grads: &G, max_norm: Option<T>) -> T {
+    match max_norm {
+        Some(max) => {
+            let coef = max / (grads.norm_squared().sqrt() + T::from_f64(1e-6));
+            coef.min(T::ONE)
+        }
+        None => T::ONE,
+    }
+}

@@ -1,0 +1,150 @@
+//! RMSprop.
+
+use core::fmt;
+
+use super::{LearningRate, Optimizer, clip_factor};
+use crate::network::{Gradients, Network};
+use crate::scalar::{Scalar, Zeroed};
+use crate::tensors::Tensors;
+
+/// RMSprop (Hinton, 2012), as PyTorch defines it (not centred). With
+/// gradient `g = ∇L + λ θ`, learning rate `η`, smoothing `α`:
+///
+/// ```text
+/// v ← α v + (1 − α) g²
+/// b ← μ b + g / (√v + ε)      (with momentum μ > 0; else b = g / (√v + ε))
+/// θ ← θ − η b
+/// ```
+///
+/// The defaults are PyTorch's: `α = 0.99`, `ε = 1e-8`, no momentum, no
+/// weight decay. `v` and `b` have the network's shape and start at zero.
+pub struct RmsProp<N: Network> {
+    lr: N::Scalar,
+    alpha: N::Scalar,
+    eps: N::Scalar,
+    momentum: N::Scalar,
+    weight_decay: N::Scalar,
+    clip: Option<N::Scalar>,
+    square_avg: Gradients<N>,
+    buffer: Gradients<N>,
+}
+
+impl<N: Network> RmsProp<N> {
+    /// RMSprop with learning rate `lr` and PyTorch's defaults.
+    pub fn new(lr: N::Scalar) -> Self {
+        RmsProp {
+            lr,
+            alpha: N::Scalar::from_f64(0.99),
+            eps: N::Scalar::from_f64(1e-8),
+            momentum: N::Scalar::ZERO,
+            weight_decay: N::Scalar::ZERO,
+            clip: None,
+            square_avg: Zeroed::ZERO,
+            buffer: Zeroed::ZERO,
+        }
+    }
+
+    /// Sets the smoothing constant `α` of the squared-gradient average.
+    pub fn alpha(mut self, alpha: N::Scalar) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets `ε`, added to the denominator.
+    pub fn eps(mut self, eps: N::Scalar) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets momentum `μ`.
+    pub fn momentum(mut self, mu: N::Scalar) -> Self {
+        self.momentum = mu;
+        self
+    }
+
+    /// L2 weight decay `λ`, added to the gradient.
+    pub fn weight_decay(mut self, lambda: N::Scalar) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// Scales the gradient down to Euclidean norm `max_norm` when it is
+    /// longer, before the step (PyTorch's `clip_grad_norm_`).
+    pub fn clip_norm(mut self, max_norm: N::Scalar) -> Self {
+        self.clip = Some(max_norm);
+        self
+    }
+
+    /// The running average of squared gradients, `v`.
+    pub fn square_avg(&self) -> &Gradients<N> {
+        &self.square_avg
+    }
+}
+
+impl<N: Network> LearningRate for RmsProp<N> {
+    type Scalar = N::Scalar;
+    fn learning_rate(&self) -> N::Scalar {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: N::Scalar) {
+        self.lr = lr;
+    }
+}
+
+impl<N: Network> Optimizer<N> for RmsProp<N> {
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
+        let scale = clip_factor(grads, self.clip);
+        let params = net.layers_mut();
+        for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
+            rmsprop_update(
+                params.tensor_mut(i),
+                grads.tensor(i),
+                self.square_avg.tensor_mut(i),
+                self.buffer.tensor_mut(i),
+                [
+                    self.lr,
+                    self.alpha,
+                    self.eps,
+                    self.momentum,
+                    self.weight_decay,
+                    scale,
+                ],
+            );
+        }
+    }
+}
+
+/// The RMSprop rule on one tensor; `k` is `[η, α, ε, μ, λ, clip factor]`.
+fn rmsprop_update<T: Scalar>(p: &mut [T], g: &[T], v: &mut [T], b: &mut [T], k: [T; 6]) {
+    let [lr, alpha, eps, mu, lambda, scale] = k;
+    for (((p, &g), v), b) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(b.iter_mut()) {
+        let g = g * scale + lambda * *p;
+        *v = alpha * *v + (T::ONE - alpha) * g * g;
+        let step = g / (v.sqrt() + eps);
+        *b = if mu > T::ZERO { mu * *b + step } else { step };
+        *p = *p - lr * *b;
+    }
+}
+
+impl<N: Network> Clone for RmsProp<N> {
+    fn clone(&self) -> Self {
+        RmsProp {
+            square_avg: self.square_avg.clone(),
+            buffer: self.buffer.clone(),
+            ..*self
+        }
+    }
+}
+
+impl<N: Network> fmt::Debug for RmsProp<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RmsProp")
+            .field("lr", &self.lr)
+            .field("alpha", &self.alpha)
+            .field("eps", &self.eps)
+            .field("momentum", &self.momentum)
+            .field("weight_decay", &self.weight_decay)
+            .field("clip", &self.clip)
+            .finish_non_exhaustive()
+    }
+}

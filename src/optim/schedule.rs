@@ -1,0 +1,183 @@
+//! Learning-rate schedules, and [`Scheduled`], which drives an optimiser's
+//! learning rate with one.
+
+use core::f64::consts::PI;
+
+use num_traits::Float;
+
+use super::{LearningRate, Optimizer};
+use crate::network::{Gradients, Network};
+use crate::scalar::Scalar;
+
+/// A learning rate as a function of time `t` (counted in steps or epochs,
+/// from 0) and the initial rate `base`.
+pub trait Schedule {
+    /// The learning rate at time `t`.
+    fn at(&self, base: f64, t: u32) -> f64;
+}
+
+/// Multiplies the rate by `gamma` every `every` units of time: `η₀ γ^⌊t/every⌋`
+/// (PyTorch's `StepLR(step_size=every, gamma)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepDecay {
+    /// How often the rate drops.
+    pub every: u32,
+    /// The factor it drops by.
+    pub gamma: f64,
+}
+
+impl Schedule for StepDecay {
+    fn at(&self, base: f64, t: u32) -> f64 {
+        let drops = t.checked_div(self.every).unwrap_or(0);
+        base * Float::powi(self.gamma, i32::try_from(drops).unwrap_or(i32::MAX))
+    }
+}
+
+/// Multiplies the rate by `gamma` every unit of time: `η₀ γ^t` (PyTorch's
+/// `ExponentialLR(gamma)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exponential {
+    /// The factor per unit of time.
+    pub gamma: f64,
+}
+
+impl Schedule for Exponential {
+    fn at(&self, base: f64, t: u32) -> f64 {
+        base * Float::powi(self.gamma, i32::try_from(t).unwrap_or(i32::MAX))
+    }
+}
+
+/// Cosine annealing from `η₀` down to `min` over `period` units of time:
+/// `min + (η₀ − min)(1 + cos(π t / period)) / 2` (PyTorch's
+/// `CosineAnnealingLR(T_max=period, eta_min=min)`, whose closed form this
+/// is; past `period` it rises again, as PyTorch's does).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cosine {
+    /// The time it takes to reach `min`.
+    pub period: u32,
+    /// The lowest rate.
+    pub min: f64,
+}
+
+impl Schedule for Cosine {
+    fn at(&self, base: f64, t: u32) -> f64 {
+        let phase = f64::from(t) / f64::from(self.period.max(1));
+        self.min + (base - self.min) * (1.0 + Float::cos(PI * phase)) / 2.0
+    }
+}
+
+/// An optimiser whose learning rate follows a [`Schedule`]: before each step
+/// it sets the rate to `schedule.at(η₀, t)`, where `η₀` is the optimiser's
+/// rate when it was wrapped and `t` counts completed units of `every`
+/// steps (1 by default: time is counted in steps; set it to the number of
+/// batches per epoch to count epochs).
+///
+/// A step that is not taken (a diverged batch) does not advance `t`.
+///
+/// With [`Sgd`](super::Sgd)'s momentum, the rate that changes is the one
+/// that scales each new gradient; see [`Sgd::pytorch_form`](super::Sgd::pytorch_form)
+/// for the other convention.
+///
+/// ```
+/// use constnet::optim::{Cosine, Scheduled};
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-4-1 regressor.
+///     struct Net<f64> { 2 => Dense<4>, Tanh, Dense<1> }
+/// }
+/// let opt: Scheduled<Sgd<Net>, Cosine> =
+///     Scheduled::new(Sgd::new(0.1).momentum(0.9), Cosine { period: 100, min: 0.0 });
+/// # let _ = opt;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scheduled<O, S> {
+    inner: O,
+    schedule: S,
+    base: f64,
+    every: u32,
+    steps: u32,
+}
+
+impl<O: LearningRate, S: Schedule> Scheduled<O, S> {
+    /// Wraps `inner`, whose current learning rate becomes `η₀`.
+    pub fn new(inner: O, schedule: S) -> Self {
+        Scheduled {
+            base: inner.learning_rate().as_f64(),
+            inner,
+            schedule,
+            every: 1,
+            steps: 0,
+        }
+    }
+
+    /// Advances time once every `steps` optimiser steps (e.g. once per
+    /// epoch of that many batches).
+    pub fn every(mut self, steps: u32) -> Self {
+        self.every = steps.max(1);
+        self
+    }
+
+    /// The time the next step will use.
+    pub fn time(&self) -> u32 {
+        self.steps / self.every
+    }
+
+    /// The wrapped optimiser.
+    pub fn inner(&self) -> &O {
+        &self.inner
+    }
+}
+
+impl<N, O, S> Optimizer<N> for Scheduled<O, S>
+where
+    N: Network,
+    O: Optimizer<N> + LearningRate<Scalar = N::Scalar>,
+    S: Schedule,
+{
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
+        let lr = self.schedule.at(self.base, self.time());
+        self.inner.set_learning_rate(N::Scalar::from_f64(lr));
+        self.inner.step(net, grads);
+        self.steps = self.steps.saturating_add(1);
+    }
+}
+
+impl<O: LearningRate, S> LearningRate for Scheduled<O, S> {
+    type Scalar = O::Scalar;
+    fn learning_rate(&self) -> O::Scalar {
+        self.inner.learning_rate()
+    }
+    /// Sets the initial rate `η₀` the schedule scales from.
+    fn set_learning_rate(&mut self, lr: O::Scalar) {
+        self.base = lr.as_f64();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // By hand: η₀ = 0.1.
+    #[test]
+    fn schedules_by_hand() {
+        let step = StepDecay {
+            every: 3,
+            gamma: 0.5,
+        };
+        let at: [f64; 7] = core::array::from_fn(|t| step.at(0.1, t as u32));
+        assert_eq!(at, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025]);
+
+        let exp = Exponential { gamma: 0.9 };
+        assert!((exp.at(0.1, 2) - 0.081).abs() < 1e-15);
+
+        let cos = Cosine {
+            period: 4,
+            min: 0.01,
+        };
+        assert_eq!(cos.at(0.1, 0), 0.1);
+        assert!((cos.at(0.1, 2) - 0.055).abs() < 1e-15); // halfway: the mean
+        assert!((cos.at(0.1, 4) - 0.01).abs() < 1e-15);
+        assert!((cos.at(0.1, 1) - (0.01 + 0.09 * (1.0 + 0.5f64.sqrt()) / 2.0)).abs() < 1e-15);
+    }
+}

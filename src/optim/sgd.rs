@@ -1,0 +1,276 @@
+//! Stochastic gradient descent with momentum.
+
+use core::fmt;
+
+use super::{LearningRate, Optimizer, clip_factor};
+use crate::network::{Gradients, Network};
+use crate::scalar::{Scalar, Zeroed};
+use crate::tensors::Tensors;
+
+/// The momentum term of [`Sgd`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Momentum<T> {
+    /// Plain gradient descent: `θ ← θ − η g`.
+    None,
+    /// Classical momentum `α ≥ 0`: `Δθ ← α Δθ − η g`, `θ ← θ + Δθ`.
+    Classic(T),
+    /// Nesterov momentum `α ≥ 0`: `Δθ ← α Δθ − η g`,
+    /// `θ ← θ + α Δθ − η g` (the step looks ahead along the velocity).
+    Nesterov(T),
+}
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum
+/// and L2 weight decay.
+///
+/// With learning rate `η`, momentum `α` and weight decay `λ`, each step
+/// takes `g = ∇L(θ) + λ θ` and updates the velocity `Δθ` and parameters `θ`:
+///
+/// ```text
+/// Δθ ← α Δθ − η g
+/// θ  ← θ + Δθ                 (classic)
+/// θ  ← θ + α Δθ − η g         (Nesterov)
+/// ```
+///
+/// `α = 0` is plain SGD. The velocity `Δθ` is stored as a
+/// [`Gradients<N>`](Gradients), one tensor per parameter tensor, and starts
+/// at zero.
+///
+/// **Two forms of momentum.** The form above (the default) keeps the
+/// displacement `Δθ`, which already holds the learning rate. PyTorch keeps
+/// the velocity `v ← α v + g` and steps `θ ← θ − η v` (Nesterov:
+/// `θ ← θ − η (g + α v)`). For a constant `η` they follow the same
+/// trajectory (`Δθ = −η v`), but when the rate changes, as under a
+/// [`Scheduled`](super::Scheduled) optimiser, they part: in the default
+/// form a new rate scales only new gradients, while in PyTorch's it also
+/// rescales the momentum already gathered. [`pytorch_form`](Sgd::pytorch_form)
+/// selects PyTorch's.
+///
+/// ```
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-4-1 regressor.
+///     struct Net<f64> { 2 => Dense<4>, Tanh, Dense<1> }
+/// }
+/// let opt: Sgd<Net> = Sgd::new(0.1).nesterov(0.9).weight_decay(1e-4);
+/// assert_eq!(opt.learning_rate(), 0.1);
+/// ```
+pub struct Sgd<N: Network> {
+    lr: N::Scalar,
+    momentum: Momentum<N::Scalar>,
+    weight_decay: N::Scalar,
+    clip: Option<N::Scalar>,
+    pytorch_form: bool,
+    velocity: Gradients<N>,
+}
+
+impl<N: Network> Sgd<N> {
+    /// Plain SGD with learning rate `lr`, no momentum, no weight decay.
+    pub fn new(lr: N::Scalar) -> Self {
+        Sgd {
+            lr,
+            momentum: Momentum::None,
+            weight_decay: N::Scalar::ZERO,
+            clip: None,
+            pytorch_form: false,
+            velocity: Zeroed::ZERO,
+        }
+    }
+
+    /// Sets classical momentum `alpha` (`0` turns it off).
+    pub fn momentum(mut self, alpha: N::Scalar) -> Self {
+        self.momentum = Momentum::Classic(alpha);
+        self
+    }
+
+    /// Sets Nesterov momentum `alpha`.
+    pub fn nesterov(mut self, alpha: N::Scalar) -> Self {
+        self.momentum = Momentum::Nesterov(alpha);
+        self
+    }
+
+    /// Sets L2 weight decay `lambda`: `λ θ` is added to every gradient.
+    pub fn weight_decay(mut self, lambda: N::Scalar) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// Scales the gradient down to Euclidean norm `max_norm` when it is
+    /// longer, before the step (PyTorch's `clip_grad_norm_`).
+    pub fn clip_norm(mut self, max_norm: N::Scalar) -> Self {
+        self.clip = Some(max_norm);
+        self
+    }
+
+    /// Keeps momentum as PyTorch does, as the velocity `v ← α v + g` with
+    /// `θ ← θ − η v`, instead of the displacement `Δθ`; this matters only
+    /// when the learning rate changes.
+    pub fn pytorch_form(mut self) -> Self {
+        self.pytorch_form = true;
+        self
+    }
+
+    /// The momentum setting.
+    pub fn momentum_kind(&self) -> Momentum<N::Scalar> {
+        self.momentum
+    }
+
+    /// The momentum state in the network's parameter shape: the
+    /// displacement `Δθ`, or PyTorch's velocity `v` with
+    /// [`pytorch_form`](Sgd::pytorch_form).
+    pub fn velocity(&self) -> &Gradients<N> {
+        &self.velocity
+    }
+}
+
+impl<N: Network> Clone for Sgd<N> {
+    fn clone(&self) -> Self {
+        Sgd {
+            velocity: self.velocity.clone(),
+            ..*self
+        }
+    }
+}
+
+impl<N: Network> fmt::Debug for Sgd<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sgd")
+            .field("lr", &self.lr)
+            .field("momentum", &self.momentum)
+            .field("weight_decay", &self.weight_decay)
+            .field("clip", &self.clip)
+            .field("pytorch_form", &self.pytorch_form)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<N: Network> LearningRate for Sgd<N> {
+    type Scalar = N::Scalar;
+    fn learning_rate(&self) -> N::Scalar {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: N::Scalar) {
+        self.lr = lr;
+    }
+}
+
+impl<N: Network> Optimizer<N> for Sgd<N> {
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
+        let rule = SgdRule {
+            lr: self.lr,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            scale: clip_factor(grads, self.clip),
+            pytorch_form: self.pytorch_form,
+        };
+        let params = net.layers_mut();
+        for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
+            rule.apply(
+                params.tensor_mut(i),
+                grads.tensor(i),
+                self.velocity.tensor_mut(i),
+            );
+        }
+    }
+}
+
+/// One SGD step's constants. Generic only over the scalar, so the rule is
+/// compiled once per scalar type.
+#[derive(Clone, Copy)]
+struct SgdRule<T> {
+    lr: T,
+    momentum: Momentum<T>,
+    weight_decay: T,
+    /// The gradient clipping factor (1 without clipping).
+    scale: T,
+    pytorch_form: bool,
+}
+
+impl<T: Scalar> SgdRule<T> {
+    /// The rule on one tensor: parameters `p`, gradient `g`, momentum
+    /// state `v`.
+    fn apply(self, p: &mut [T], g: &[T], v: &mut [T]) {
+        let SgdRule {
+            lr,
+            weight_decay,
+            scale,
+            ..
+        } = self;
+        let triples = p.iter_mut().zip(g).zip(v.iter_mut());
+        match (self.momentum, self.pytorch_form) {
+            (Momentum::None, _) => {
+                for ((p, &g), _) in triples {
+                    *p = *p - lr * (scale * g + weight_decay * *p);
+                }
+            }
+            (Momentum::Classic(alpha), false) => {
+                for ((p, &g), v) in triples {
+                    *v = alpha * *v - lr * (scale * g + weight_decay * *p);
+                    *p = *p + *v;
+                }
+            }
+            (Momentum::Nesterov(alpha), false) => {
+                for ((p, &g), v) in triples {
+                    let step = lr * (scale * g + weight_decay * *p);
+                    *v = alpha * *v - step;
+                    *p = *p + alpha * *v - step;
+                }
+            }
+            (Momentum::Classic(alpha), true) => {
+                for ((p, &g), v) in triples {
+                    *v = alpha * *v + scale * g + weight_decay * *p;
+                    *p = *p - lr * *v;
+                }
+            }
+            (Momentum::Nesterov(alpha), true) => {
+                for ((p, &g), v) in triples {
+                    let g = scale * g + weight_decay * *p;
+                    *v = alpha * *v + g;
+                    *p = *p - lr * (g + alpha * *v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Hand-computed: θ = 1, g = 0.5, η = 0.1, α = 0.9, v₀ = 0.2.
+    // classic:  v = 0.9·0.2 − 0.1·0.5 = 0.13;  θ = 1.13
+    // nesterov: v = 0.13;  θ = 1 + 0.9·0.13 − 0.05 = 1.067
+    // decay λ = 0.1: g = 0.5 + 0.1·1 = 0.6; plain θ = 1 − 0.06 = 0.94
+    fn sgd_update(
+        p: &mut [f64],
+        g: &[f64],
+        v: &mut [f64],
+        lr: f64,
+        momentum: Momentum<f64>,
+        weight_decay: f64,
+    ) {
+        let rule = SgdRule {
+            lr,
+            momentum,
+            weight_decay,
+            scale: 1.0,
+            pytorch_form: false,
+        };
+        rule.apply(p, g, v);
+    }
+
+    #[test]
+    fn one_step_by_hand() {
+        let (mut p, mut v) = ([1.0f64], [0.2f64]);
+        sgd_update(&mut p, &[0.5], &mut v, 0.1, Momentum::Classic(0.9), 0.0);
+        assert!((v[0] - 0.13).abs() < 1e-15 && (p[0] - 1.13).abs() < 1e-15);
+
+        let (mut p, mut v) = ([1.0f64], [0.2f64]);
+        sgd_update(&mut p, &[0.5], &mut v, 0.1, Momentum::Nesterov(0.9), 0.0);
+        assert!((v[0] - 0.13).abs() < 1e-15 && (p[0] - 1.067).abs() < 1e-15);
+
+        let (mut p, mut v) = ([1.0f64], [0.0f64]);
+        sgd_update(&mut p, &[0.5], &mut v, 0.1, Momentum::None, 0.1);
+        assert!((p[0] - 0.94).abs() < 1e-15 && v[0] == 0.0);
+    }
+}

@@ -1,0 +1,145 @@
+//! Adam, AdamW, RMSprop, schedules, gradient clipping and both forms of
+//! momentum, three steps each on three parameters, against values computed
+//! independently by `tests/fixtures/optim/reference.py` (PyTorch's
+//! documented update rules in plain Python floats).
+
+use constnet::optim::{Adam, Cosine, Exponential, LearningRate, RmsProp, Scheduled, StepDecay};
+use constnet::prelude::*;
+
+network! {
+    /// Three parameters: weights w0, w1 and a bias.
+    struct Three<f64> { 2 => Dense<1> }
+}
+
+const THETA0: [f64; 3] = [0.5, -1.25, 0.75];
+const GRADS: [[f64; 3]; 3] = [[0.3, -0.2, 0.1], [-0.4, 0.25, 0.05], [0.1, 0.1, -0.3]];
+
+// Printed by `python3 tests/fixtures/optim/reference.py`.
+const ADAM: [f64; 3] = [0.4214822253001728, -1.197337462661603, 0.5915044067303887];
+const ADAM_L2: [f64; 3] = [0.3943907410082072, -1.0888235659332388, 0.5530189736524619];
+const ADAMW: [f64; 3] = [0.4201642737531432, -1.1937748381761595, 0.5895497739124869];
+const ADAM_BETAS: [f64; 3] = [0.46458643621443896, -1.2295576431874993, 0.6754319941087845];
+const RMSPROP: [f64; 3] = [0.4604036425374154, -1.2582440454419737, 0.6989055997828121];
+const RMSPROP_MOMENTUM_DECAY: [f64; 3] =
+    [0.44848985805362135, -1.1853513855482163, 0.6529810131145372];
+const SGD_COSINE_DISPLACEMENT: [f64; 3] = [0.47435, -1.2358624999999999, 0.7252875];
+const SGD_COSINE_PYTORCH: [f64; 3] = [0.4806275, -1.2407225, 0.7348049999999999];
+const NESTEROV_COSINE_DISPLACEMENT: [f64; 3] = [0.474665, -1.23990125, 0.72363375];
+const NESTEROV_COSINE_PYTORCH: [f64; 3] = [0.48031474999999996, -1.24427525, 0.7321995];
+const SGD_CLIPPED: [f64; 3] = [0.4947996049312417, -1.2558806909163662, 0.7606372349144594];
+
+fn params(net: &Three) -> [f64; 3] {
+    let l = net.layers();
+    [l.tensor(0)[0], l.tensor(0)[1], l.tensor(1)[0]]
+}
+
+/// Three steps of `opt` from `THETA0` with the gradients `GRADS`.
+fn run(mut opt: impl Optimizer<Three>) -> [f64; 3] {
+    let mut net = Three::new(Dense::new([[THETA0[0], THETA0[1]]], [THETA0[2]]));
+    for g in GRADS {
+        let grads = Gradients::<Three>(Dense::new([[g[0], g[1]]], [g[2]]));
+        opt.step(&mut net, &grads);
+    }
+    params(&net)
+}
+
+#[track_caller]
+fn assert_close(got: [f64; 3], want: [f64; 3]) {
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g - w).abs() <= 1e-12 * w.abs().max(1e-3),
+            "got {got:?}, want {want:?}"
+        );
+    }
+}
+
+#[test]
+fn adam_matches_pytorch() {
+    assert_close(run(Adam::new(0.1)), ADAM);
+    assert_close(run(Adam::new(0.1).weight_decay(0.1)), ADAM_L2);
+    assert_close(run(Adam::new(0.05).betas(0.8, 0.9).eps(1e-3)), ADAM_BETAS);
+}
+
+#[test]
+fn adamw_matches_pytorch() {
+    assert_close(run(Adam::adamw(0.1)), ADAMW);
+    // AdamW's decay is not Adam's L2 term.
+    assert!((ADAMW[0] - ADAM_L2[0]).abs() > 1e-3);
+}
+
+#[test]
+fn rmsprop_matches_pytorch() {
+    assert_close(run(RmsProp::new(0.01)), RMSPROP);
+    let opt = RmsProp::new(0.01)
+        .alpha(0.9)
+        .momentum(0.9)
+        .weight_decay(0.1);
+    assert_close(run(opt), RMSPROP_MOMENTUM_DECAY);
+}
+
+#[test]
+fn a_schedule_drives_either_form_of_momentum() {
+    let cosine = Cosine {
+        period: 3,
+        min: 0.01,
+    };
+    let sgd = || Sgd::new(0.1).momentum(0.9);
+    assert_close(run(Scheduled::new(sgd(), cosine)), SGD_COSINE_DISPLACEMENT);
+    assert_close(
+        run(Scheduled::new(sgd().pytorch_form(), cosine)),
+        SGD_COSINE_PYTORCH,
+    );
+    let nesterov = || Sgd::new(0.1).nesterov(0.9);
+    assert_close(
+        run(Scheduled::new(nesterov(), cosine)),
+        NESTEROV_COSINE_DISPLACEMENT,
+    );
+    assert_close(
+        run(Scheduled::new(nesterov().pytorch_form(), cosine)),
+        NESTEROV_COSINE_PYTORCH,
+    );
+    // The two forms part once the rate changes.
+    assert!((SGD_COSINE_DISPLACEMENT[0] - SGD_COSINE_PYTORCH[0]).abs() > 1e-3);
+}
+
+#[test]
+fn the_two_forms_agree_while_the_rate_is_constant() {
+    let a = run(Sgd::new(0.1).momentum(0.9));
+    let b = run(Sgd::new(0.1).momentum(0.9).pytorch_form());
+    assert_close(a, b);
+}
+
+#[test]
+fn clipping_scales_long_gradients_only() {
+    assert_close(run(Sgd::new(0.1).clip_norm(0.2)), SGD_CLIPPED);
+    // A bound above every gradient's norm changes nothing.
+    assert_close(run(Sgd::new(0.1).clip_norm(10.0)), run(Sgd::new(0.1)));
+    assert_close(run(Adam::new(0.1).clip_norm(10.0)), ADAM);
+}
+
+#[test]
+fn scheduled_counts_steps_in_units_of_every() {
+    let mut opt = Scheduled::new(
+        Sgd::<Three>::new(1.0),
+        StepDecay {
+            every: 2,
+            gamma: 0.5,
+        },
+    )
+    .every(3);
+    let mut net = Three::new(Dense::new([[0.0, 0.0]], [0.0]));
+    let grads = Gradients::<Three>(Dense::new([[0.0, 0.0]], [0.0]));
+    let mut rates = [0.0; 8];
+    for r in &mut rates {
+        opt.step(&mut net, &grads);
+        *r = opt.learning_rate();
+    }
+    // Time advances every 3 steps; the rate halves every 2 units of time.
+    assert_eq!(rates, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]);
+    let exp = Exponential { gamma: 0.5 };
+    let mut opt = Scheduled::new(Adam::<Three>::new(0.8), exp);
+    for _ in 0..3 {
+        opt.step(&mut net, &grads);
+    }
+    assert_eq!(opt.learning_rate(), 0.2); // the third step used 0.8 · 0.5²
+}
