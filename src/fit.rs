@@ -3,7 +3,8 @@
 //!
 //! [`Fit::fit`] runs [`Train::train_epoch`] once per epoch, measures the
 //! loss and accuracy on a validation set, and hands them to an
-//! [`Observer`], which may stop training. A closure is an observer;
+//! [`Observer`], with the network, and the observer may stop training. A
+//! closure `|net: &N, metrics: &EpochMetrics| -> Control` is an observer;
 //! [`EarlyStopping`] is one that stops when the validation loss has not
 //! improved for a number of epochs.
 //!
@@ -23,9 +24,11 @@
 //! let mut net = Line::random(&mut rng);
 //! let mut opt = Sgd::new(0.1).momentum(0.9);
 //! let mut stop = EarlyStopping::new(5);
-//! let report = net.fit::<8>(train, validation, &Mse, &mut opt, &mut rng, 200, &mut |m: &EpochMetrics| {
+//! let mut progress = |_: &Line, m: &EpochMetrics| {
+//!     // A progress line could go here: m.epoch, m.train_loss, m.validation_loss.
 //!     stop.observe(m)
-//! })?;
+//! };
+//! let report = net.fit::<8>(train, validation, &Mse, &mut opt, &mut rng, 200, &mut progress)?;
 //! assert!(report.epochs <= 200);
 //! assert!(report.validation_loss.unwrap() < 1e-3);
 //! # Ok::<(), constnet::fit::FitError>(())
@@ -65,15 +68,16 @@ pub enum Control {
     Stop,
 }
 
-/// Told about every epoch; may stop training.
-pub trait Observer {
-    /// Called after each epoch with its metrics.
-    fn epoch(&mut self, metrics: &EpochMetrics) -> Control;
+/// Told about every epoch of training a network `N`; may stop training.
+pub trait Observer<N> {
+    /// Called after each epoch with the network as it is now and the
+    /// epoch's metrics.
+    fn epoch(&mut self, net: &N, metrics: &EpochMetrics) -> Control;
 }
 
-impl<F: FnMut(&EpochMetrics) -> Control> Observer for F {
-    fn epoch(&mut self, metrics: &EpochMetrics) -> Control {
-        self(metrics)
+impl<N, F: FnMut(&N, &EpochMetrics) -> Control> Observer<N> for F {
+    fn epoch(&mut self, net: &N, metrics: &EpochMetrics) -> Control {
+        self(net, metrics)
     }
 }
 
@@ -125,8 +129,8 @@ impl EarlyStopping {
     }
 }
 
-impl Observer for EarlyStopping {
-    fn epoch(&mut self, metrics: &EpochMetrics) -> Control {
+impl<N> Observer<N> for EarlyStopping {
+    fn epoch(&mut self, _: &N, metrics: &EpochMetrics) -> Control {
         self.observe(metrics)
     }
 }
@@ -187,7 +191,7 @@ pub trait Fit<Target: Label>: Train<Target> {
         opt: &mut impl Optimizer<Self>,
         rng: &mut (impl Rng + ?Sized),
         epochs: usize,
-        observer: &mut impl Observer,
+        observer: &mut impl Observer<Self>,
     ) -> Result<FitReport, FitError> {
         let mut report = FitReport {
             epochs: 0,
@@ -216,7 +220,7 @@ pub trait Fit<Target: Label>: Train<Target> {
                 train_loss: metrics.train_loss,
                 validation_loss,
             };
-            if observer.epoch(&metrics) == Control::Stop {
+            if observer.epoch(self, &metrics) == Control::Stop {
                 report.stopped_early = epoch < epochs;
                 break;
             }

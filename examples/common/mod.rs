@@ -3,6 +3,8 @@
 //! export of a trained network for the firmware example.
 #![allow(dead_code)] // each example uses part of it
 
+pub mod plot;
+
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::Read;

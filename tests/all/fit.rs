@@ -37,7 +37,9 @@ fn the_observer_sees_every_epoch_with_validation_metrics() -> Result<(), FitErro
         &mut opt,
         &mut rng,
         12,
-        &mut |m: &EpochMetrics| {
+        &mut |n: &Blobs, m: &EpochMetrics| {
+            // The observer gets the network as it is after the epoch.
+            assert_eq!(m.validation_accuracy, Some(n.accuracy(validation)));
             seen.push(*m);
             Control::Continue
         },
@@ -72,7 +74,7 @@ fn the_observer_can_stop_training() -> Result<(), FitError> {
         &mut opt,
         &mut rng,
         50,
-        &mut |m: &EpochMetrics| {
+        &mut |_: &Blobs, m: &EpochMetrics| {
             assert_eq!(m.validation_loss, None);
             if m.epoch == 3 {
                 Control::Stop
