@@ -70,9 +70,11 @@
 //! # Features
 //!
 //! - `std` (default): float functions from the standard library.
+//! - `alloc` (part of `std`): networks, gradients and optimiser state built
+//!   directly on the heap, for networks too big for the stack; see [`heap`].
 //! - `libm`: float functions from the `libm` crate, for `no_std` targets:
 //!   `--no-default-features --features libm`. The crate is `#![no_std]`
-//!   either way and never allocates.
+//!   either way; nothing allocates but the `heap` constructors.
 //!
 //! # Memory
 //!
@@ -80,17 +82,22 @@
 //! 33 `f32`s, 132 bytes. Its [`Gradients`] and the [`Sgd`] velocity are the
 //! same size again. A training step keeps the activations of one batch on
 //! the stack. Large networks (a `Dense<784, 512>` is 1.6 MB) can exceed a
-//! thread's stack: build them where the memory is (`Box`, a `static`).
+//! thread's stack: build them on the heap with [`Network::random_boxed`]
+//! and the optimisers' `boxed` constructors (see [`heap`]), or as a
+//! `static`.
 #![no_std]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
 pub mod export;
 pub mod fit;
+pub mod heap;
 pub mod layer;
 pub mod loss;
 mod macros;

@@ -205,6 +205,15 @@ macro_rules! network {
             }
         }
 
+        // SAFETY: the struct's only field is the layers; the bound (made
+        // higher-ranked so that it may be false without an error) makes the
+        // impl apply only when all-zero layers are valid.
+        unsafe impl $crate::heap::ZeroBits for $name
+        where
+            for<'a> $layers: $crate::heap::ZeroBits,
+        {
+        }
+
         impl $crate::Parameters<$t> for $name {
             type Grad = $crate::Gradients<$name>;
         }
@@ -231,6 +240,15 @@ macro_rules! network {
                 next: $crate::Init,
             ) -> Self {
                 Self { layers: $crate::layer::RandomInit::random_init(rng, force, next) }
+            }
+
+            fn randomize<R: $crate::rand::Rng + ?Sized>(
+                &mut self,
+                rng: &mut R,
+                force: ::core::option::Option<$crate::Init>,
+                next: $crate::Init,
+            ) {
+                $crate::layer::RandomInit::randomize(&mut self.layers, rng, force, next)
             }
         }
 

@@ -56,6 +56,19 @@ pub trait Network: Sized {
         Self::from_layers(RandomInit::random_init(rng, Some(init), Init::Xavier))
     }
 
+    /// [`random`](Network::random), built directly on the heap: no copy of
+    /// the network passes through the stack, so it may be larger than the
+    /// stack. The same seed gives the same parameters as `random`.
+    #[cfg(feature = "alloc")]
+    fn random_boxed<R: Rng + ?Sized>(rng: &mut R) -> alloc::boxed::Box<Self>
+    where
+        Self: crate::heap::ZeroBits + RandomInit,
+    {
+        let mut net = crate::heap::zeroed_box::<Self>();
+        net.randomize(rng, None, Init::Xavier);
+        net
+    }
+
     /// The output for one input.
     fn predict(&self, x: &Self::Input) -> Self::Output {
         let mut y = [Zeroed::ZERO];
@@ -127,6 +140,17 @@ pub struct Gradients<N: Network>(pub <N::Layers as Parameters<N::Scalar>>::Grad)
 
 impl<N: Network> Zeroed for Gradients<N> {
     const ZERO: Self = Gradients(Zeroed::ZERO);
+}
+
+#[cfg(feature = "alloc")]
+impl<N: Network> Gradients<N>
+where
+    Self: crate::heap::ZeroBits,
+{
+    /// Zero gradients built directly on the heap (see [`heap`](crate::heap)).
+    pub fn boxed() -> alloc::boxed::Box<Self> {
+        crate::heap::zeroed_box()
+    }
 }
 
 impl<N: Network> Clone for Gradients<N> {

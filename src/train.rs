@@ -144,8 +144,9 @@ impl<N: Network, Target> Train<Target> for N {
         if B == 0 {
             return Err(TrainError::EmptyData);
         }
-        let mut grads = Zeroed::ZERO;
-        step::<N, Target, B>(self, batch, loss, opt, &mut grads, 0)
+        with_scratch(opt, |opt, grads| {
+            step::<N, Target, B>(self, batch, loss, opt, grads, 0)
+        })
     }
 
     fn train_epoch<const B: usize>(
@@ -162,12 +163,14 @@ impl<N: Network, Target> Train<Target> for N {
             return Err(TrainError::EmptyData);
         }
         data.shuffle(rng);
-        let mut grads = Zeroed::ZERO;
-        let mut total = N::Scalar::ZERO;
-        for (index, batch) in data.chunks(B).enumerate() {
-            let mean = step::<N, Target, B>(self, batch, loss, opt, &mut grads, index)?;
-            total = total + mean * N::Scalar::from_f64(batch.len() as f64);
-        }
+        let total = with_scratch(opt, |opt, grads| {
+            let mut total = N::Scalar::ZERO;
+            for (index, batch) in data.chunks(B).enumerate() {
+                let mean = step::<N, Target, B>(self, batch, loss, opt, grads, index)?;
+                total = total + mean * N::Scalar::from_f64(batch.len() as f64);
+            }
+            Ok(total)
+        })?;
         Ok(total / N::Scalar::from_f64(data.len() as f64))
     }
 
@@ -184,6 +187,15 @@ impl<N: Network, Target> Train<Target> for N {
         });
         Ok(total / N::Scalar::from_f64(data.len() as f64))
     }
+}
+
+/// Runs `f` with the optimiser and a gradient buffer of the kind it keeps
+/// (on the stack, or on the heap for an optimiser made with `boxed`).
+fn with_scratch<N: Network, O: Optimizer<N>, R>(
+    opt: &mut O,
+    f: impl FnOnce(&mut O, &mut Gradients<N>) -> R,
+) -> R {
+    O::scratch(|grads| f(opt, grads))
 }
 
 /// The gradient of one batch, checked, then applied.

@@ -67,10 +67,17 @@ impl<T: Scalar, const I: usize, const O: usize> Dense<T, I, O> {
     /// The same seed gives bit-identical weights.
     pub fn random<R: Rng + ?Sized>(rng: &mut R, init: Init) -> Self {
         let mut layer = Self::ZERO;
-        for w in layer.weight.as_flat_mut() {
+        layer.fill_random(rng, init);
+        layer
+    }
+
+    /// Draws the weights again by `init` from `rng`, in place, and zeroes
+    /// the biases.
+    pub fn fill_random<R: Rng + ?Sized>(&mut self, rng: &mut R, init: Init) {
+        for w in self.weight.as_flat_mut() {
             *w = T::from_f64(init.sample(rng, I, O));
         }
-        layer
+        self.bias = Zeroed::ZERO;
     }
 }
 
@@ -112,6 +119,10 @@ impl<T: Scalar, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O>
 impl<T: Scalar, const I: usize, const O: usize> RandomInit for Dense<T, I, O> {
     fn random_init<R: Rng + ?Sized>(rng: &mut R, force: Option<Init>, next: Init) -> Self {
         Self::random(rng, force.unwrap_or(next))
+    }
+
+    fn randomize<R: Rng + ?Sized>(&mut self, rng: &mut R, force: Option<Init>, next: Init) {
+        self.fill_random(rng, force.unwrap_or(next));
     }
 }
 

@@ -141,6 +141,13 @@ pub trait RandomInit: Sized {
     /// `force` if it is given, and otherwise `next`, the scheme the
     /// following layer asks for.
     fn random_init<R: Rng + ?Sized>(rng: &mut R, force: Option<Init>, next: Init) -> Self;
+
+    /// Draws this layer's parameters again, in place, as
+    /// [`random_init`](RandomInit::random_init) would: for a large layer
+    /// on the heap, no copy of it passes through the stack.
+    fn randomize<R: Rng + ?Sized>(&mut self, rng: &mut R, force: Option<Init>, next: Init) {
+        *self = Self::random_init(rng, force, next);
+    }
 }
 
 /// Two layers in sequence: `B` applied to the output of `A`.
@@ -237,6 +244,11 @@ impl<A: RandomInit, B: RandomInit> RandomInit for Chain<A, B> {
     fn random_init<R: Rng + ?Sized>(rng: &mut R, force: Option<Init>, next: Init) -> Self {
         let a = A::random_init(rng, force, B::INIT_BEFORE);
         Chain(a, B::random_init(rng, force, next))
+    }
+
+    fn randomize<R: Rng + ?Sized>(&mut self, rng: &mut R, force: Option<Init>, next: Init) {
+        self.0.randomize(rng, force, B::INIT_BEFORE);
+        self.1.randomize(rng, force, next);
     }
 }
 

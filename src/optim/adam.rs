@@ -4,9 +4,9 @@ use core::fmt;
 
 use num_traits::Float;
 
-use super::{LearningRate, Optimizer, clip_factor};
+use super::{LearningRate, Optimizer, State, clip_factor};
 use crate::network::{Gradients, Network};
-use crate::scalar::{Scalar, Zeroed};
+use crate::scalar::Scalar;
 use crate::tensors::Tensors;
 
 /// How [`Adam`] applies weight decay `λ`.
@@ -45,7 +45,7 @@ pub enum WeightDecay<T> {
 /// let adamw: Adam<Net> = Adam::adamw(1e-3); // weight decay 0.01, decoupled
 /// # let _ = (adam, adamw);
 /// ```
-pub struct Adam<N: Network> {
+pub struct Adam<N: Network, S = Gradients<N>> {
     lr: N::Scalar,
     beta1: N::Scalar,
     beta2: N::Scalar,
@@ -53,13 +53,38 @@ pub struct Adam<N: Network> {
     weight_decay: WeightDecay<N::Scalar>,
     clip: Option<N::Scalar>,
     steps: i32,
-    m: Gradients<N>,
-    v: Gradients<N>,
+    m: S,
+    v: S,
 }
 
 impl<N: Network> Adam<N> {
     /// Adam with learning rate `lr` and PyTorch's defaults.
     pub fn new(lr: N::Scalar) -> Self {
+        Self::with_state(lr)
+    }
+
+    /// AdamW with learning rate `lr` and PyTorch's default decoupled weight
+    /// decay, `0.01`.
+    pub fn adamw(lr: N::Scalar) -> Self {
+        Self::new(lr).decoupled_weight_decay(N::Scalar::from_f64(0.01))
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<N: Network> Adam<N, alloc::boxed::Box<Gradients<N>>>
+where
+    Gradients<N>: crate::heap::ZeroBits,
+{
+    /// [`Adam::new`] with its moments, and training's gradient buffer, on
+    /// the heap: for networks too big for the stack (see
+    /// [`heap`](crate::heap)).
+    pub fn boxed(lr: N::Scalar) -> Self {
+        Self::with_state(lr)
+    }
+}
+
+impl<N: Network, S: State<N>> Adam<N, S> {
+    fn with_state(lr: N::Scalar) -> Self {
         Adam {
             lr,
             beta1: N::Scalar::from_f64(0.9),
@@ -68,15 +93,9 @@ impl<N: Network> Adam<N> {
             weight_decay: WeightDecay::None,
             clip: None,
             steps: 0,
-            m: Zeroed::ZERO,
-            v: Zeroed::ZERO,
+            m: S::zeroed(),
+            v: S::zeroed(),
         }
-    }
-
-    /// AdamW with learning rate `lr` and PyTorch's default decoupled weight
-    /// decay, `0.01`.
-    pub fn adamw(lr: N::Scalar) -> Self {
-        Self::new(lr).decoupled_weight_decay(N::Scalar::from_f64(0.01))
     }
 
     /// Sets `β₁` and `β₂`, the decay rates of the two moments.
@@ -117,11 +136,11 @@ impl<N: Network> Adam<N> {
 
     /// The first and second moments, `m` and `v`.
     pub fn moments(&self) -> (&Gradients<N>, &Gradients<N>) {
-        (&self.m, &self.v)
+        (self.m.borrow(), self.v.borrow())
     }
 }
 
-impl<N: Network> LearningRate for Adam<N> {
+impl<N: Network, S> LearningRate for Adam<N, S> {
     type Scalar = N::Scalar;
     fn learning_rate(&self) -> N::Scalar {
         self.lr
@@ -131,7 +150,7 @@ impl<N: Network> LearningRate for Adam<N> {
     }
 }
 
-impl<N: Network> Optimizer<N> for Adam<N> {
+impl<N: Network, S: State<N>> Optimizer<N> for Adam<N, S> {
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
         self.steps = self.steps.saturating_add(1);
         let one = N::Scalar::ONE;
@@ -150,10 +169,14 @@ impl<N: Network> Optimizer<N> for Adam<N> {
             rule.apply(
                 params.tensor_mut(i),
                 grads.tensor(i),
-                self.m.tensor_mut(i),
-                self.v.tensor_mut(i),
+                self.m.borrow_mut().tensor_mut(i),
+                self.v.borrow_mut().tensor_mut(i),
             );
         }
+    }
+
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
+        S::scratch(f)
     }
 }
 
@@ -189,7 +212,7 @@ impl<T: Scalar> AdamRule<T> {
     }
 }
 
-impl<N: Network> Clone for Adam<N> {
+impl<N: Network, S: State<N>> Clone for Adam<N, S> {
     fn clone(&self) -> Self {
         Adam {
             m: self.m.clone(),
@@ -199,7 +222,7 @@ impl<N: Network> Clone for Adam<N> {
     }
 }
 
-impl<N: Network> fmt::Debug for Adam<N> {
+impl<N: Network, S> fmt::Debug for Adam<N, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Adam")
             .field("lr", &self.lr)

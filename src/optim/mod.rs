@@ -16,8 +16,10 @@
 //! [`Scheduled`] drives the learning rate of any of them with a
 //! [`Schedule`]: [`StepDecay`], [`Exponential`] or [`Cosine`].
 
+use core::borrow::BorrowMut;
+
 use crate::network::{Gradients, Network};
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
 
 mod adam;
@@ -39,6 +41,51 @@ pub trait Optimizer<N: Network> {
     /// Applies one update to `net` from `grads` (the gradient of the loss
     /// with respect to `net`'s parameters).
     fn step(&mut self, net: &mut N, grads: &Gradients<N>);
+
+    /// Runs `f` with a zeroed gradient buffer for training to fill before
+    /// each step: on the stack by default, on the heap for an optimiser
+    /// whose state is there (made with `boxed`).
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R
+    where
+        Self: Sized,
+    {
+        Gradients::<N>::scratch(f)
+    }
+}
+
+/// Where an optimiser keeps its network-shaped state: inline, as a
+/// [`Gradients<N>`] (the default), or on the heap, as a
+/// `Box<Gradients<N>>` (the `boxed` constructors, with the `alloc`
+/// feature).
+pub trait State<N: Network>: BorrowMut<Gradients<N>> + Clone {
+    /// Zero state, made where this kind of state lives.
+    fn zeroed() -> Self;
+    /// Runs `f` with a zeroed gradient buffer that lives where this kind of
+    /// state does.
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R;
+}
+
+impl<N: Network> State<N> for Gradients<N> {
+    fn zeroed() -> Self {
+        Zeroed::ZERO
+    }
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
+        let mut grads = Zeroed::ZERO;
+        f(&mut grads)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<N: Network> State<N> for alloc::boxed::Box<Gradients<N>>
+where
+    Gradients<N>: crate::heap::ZeroBits,
+{
+    fn zeroed() -> Self {
+        Gradients::boxed()
+    }
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
+        f(&mut Gradients::boxed())
+    }
 }
 
 /// An optimiser whose learning rate can be read and changed, which is what

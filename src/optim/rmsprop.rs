@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{LearningRate, Optimizer, clip_factor};
+use super::{LearningRate, Optimizer, State, clip_factor};
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
@@ -18,20 +18,39 @@ use crate::tensors::Tensors;
 ///
 /// The defaults are PyTorch's: `α = 0.99`, `ε = 1e-8`, no momentum, no
 /// weight decay. `v` and `b` have the network's shape and start at zero.
-pub struct RmsProp<N: Network> {
+pub struct RmsProp<N: Network, S = Gradients<N>> {
     lr: N::Scalar,
     alpha: N::Scalar,
     eps: N::Scalar,
     momentum: N::Scalar,
     weight_decay: N::Scalar,
     clip: Option<N::Scalar>,
-    square_avg: Gradients<N>,
-    buffer: Gradients<N>,
+    square_avg: S,
+    buffer: S,
 }
 
 impl<N: Network> RmsProp<N> {
     /// RMSprop with learning rate `lr` and PyTorch's defaults.
     pub fn new(lr: N::Scalar) -> Self {
+        Self::with_state(lr)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<N: Network> RmsProp<N, alloc::boxed::Box<Gradients<N>>>
+where
+    Gradients<N>: crate::heap::ZeroBits,
+{
+    /// [`RmsProp::new`] with its state, and training's gradient buffer, on
+    /// the heap: for networks too big for the stack (see
+    /// [`heap`](crate::heap)).
+    pub fn boxed(lr: N::Scalar) -> Self {
+        Self::with_state(lr)
+    }
+}
+
+impl<N: Network, S: State<N>> RmsProp<N, S> {
+    fn with_state(lr: N::Scalar) -> Self {
         RmsProp {
             lr,
             alpha: N::Scalar::from_f64(0.99),
@@ -39,8 +58,8 @@ impl<N: Network> RmsProp<N> {
             momentum: N::Scalar::ZERO,
             weight_decay: N::Scalar::ZERO,
             clip: None,
-            square_avg: Zeroed::ZERO,
-            buffer: Zeroed::ZERO,
+            square_avg: S::zeroed(),
+            buffer: S::zeroed(),
         }
     }
 
@@ -77,11 +96,11 @@ impl<N: Network> RmsProp<N> {
 
     /// The running average of squared gradients, `v`.
     pub fn square_avg(&self) -> &Gradients<N> {
-        &self.square_avg
+        self.square_avg.borrow()
     }
 }
 
-impl<N: Network> LearningRate for RmsProp<N> {
+impl<N: Network, S> LearningRate for RmsProp<N, S> {
     type Scalar = N::Scalar;
     fn learning_rate(&self) -> N::Scalar {
         self.lr
@@ -91,7 +110,7 @@ impl<N: Network> LearningRate for RmsProp<N> {
     }
 }
 
-impl<N: Network> Optimizer<N> for RmsProp<N> {
+impl<N: Network, S: State<N>> Optimizer<N> for RmsProp<N, S> {
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
         let scale = clip_factor(grads, self.clip);
         let params = net.layers_mut();
@@ -99,8 +118,8 @@ impl<N: Network> Optimizer<N> for RmsProp<N> {
             rmsprop_update(
                 params.tensor_mut(i),
                 grads.tensor(i),
-                self.square_avg.tensor_mut(i),
-                self.buffer.tensor_mut(i),
+                self.square_avg.borrow_mut().tensor_mut(i),
+                self.buffer.borrow_mut().tensor_mut(i),
                 [
                     self.lr,
                     self.alpha,
@@ -111,6 +130,10 @@ impl<N: Network> Optimizer<N> for RmsProp<N> {
                 ],
             );
         }
+    }
+
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
+        S::scratch(f)
     }
 }
 
@@ -126,7 +149,7 @@ fn rmsprop_update<T: Scalar>(p: &mut [T], g: &[T], v: &mut [T], b: &mut [T], k: 
     }
 }
 
-impl<N: Network> Clone for RmsProp<N> {
+impl<N: Network, S: State<N>> Clone for RmsProp<N, S> {
     fn clone(&self) -> Self {
         RmsProp {
             square_avg: self.square_avg.clone(),
@@ -136,7 +159,7 @@ impl<N: Network> Clone for RmsProp<N> {
     }
 }
 
-impl<N: Network> fmt::Debug for RmsProp<N> {
+impl<N: Network, S> fmt::Debug for RmsProp<N, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RmsProp")
             .field("lr", &self.lr)

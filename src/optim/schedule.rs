@@ -141,6 +141,10 @@ where
         self.inner.step(net, grads);
         self.steps = self.steps.saturating_add(1);
     }
+
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
+        O::scratch(f)
+    }
 }
 
 impl<O: LearningRate, S> LearningRate for Scheduled<O, S> {

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{LearningRate, Optimizer, clip_factor};
+use super::{LearningRate, Optimizer, State, clip_factor};
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
@@ -55,25 +55,44 @@ pub enum Momentum<T> {
 /// let opt: Sgd<Net> = Sgd::new(0.1).nesterov(0.9).weight_decay(1e-4);
 /// assert_eq!(opt.learning_rate(), 0.1);
 /// ```
-pub struct Sgd<N: Network> {
+pub struct Sgd<N: Network, S = Gradients<N>> {
     lr: N::Scalar,
     momentum: Momentum<N::Scalar>,
     weight_decay: N::Scalar,
     clip: Option<N::Scalar>,
     pytorch_form: bool,
-    velocity: Gradients<N>,
+    velocity: S,
 }
 
 impl<N: Network> Sgd<N> {
     /// Plain SGD with learning rate `lr`, no momentum, no weight decay.
     pub fn new(lr: N::Scalar) -> Self {
+        Self::with_state(lr)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<N: Network> Sgd<N, alloc::boxed::Box<Gradients<N>>>
+where
+    Gradients<N>: crate::heap::ZeroBits,
+{
+    /// [`Sgd::new`] with its velocity, and training's gradient buffer, on
+    /// the heap: for networks too big for the stack (see
+    /// [`heap`](crate::heap)).
+    pub fn boxed(lr: N::Scalar) -> Self {
+        Self::with_state(lr)
+    }
+}
+
+impl<N: Network, S: State<N>> Sgd<N, S> {
+    fn with_state(lr: N::Scalar) -> Self {
         Sgd {
             lr,
             momentum: Momentum::None,
             weight_decay: N::Scalar::ZERO,
             clip: None,
             pytorch_form: false,
-            velocity: Zeroed::ZERO,
+            velocity: S::zeroed(),
         }
     }
 
@@ -119,11 +138,11 @@ impl<N: Network> Sgd<N> {
     /// displacement `Δθ`, or PyTorch's velocity `v` with
     /// [`pytorch_form`](Sgd::pytorch_form).
     pub fn velocity(&self) -> &Gradients<N> {
-        &self.velocity
+        self.velocity.borrow()
     }
 }
 
-impl<N: Network> Clone for Sgd<N> {
+impl<N: Network, S: State<N>> Clone for Sgd<N, S> {
     fn clone(&self) -> Self {
         Sgd {
             velocity: self.velocity.clone(),
@@ -132,7 +151,7 @@ impl<N: Network> Clone for Sgd<N> {
     }
 }
 
-impl<N: Network> fmt::Debug for Sgd<N> {
+impl<N: Network, S> fmt::Debug for Sgd<N, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sgd")
             .field("lr", &self.lr)
@@ -144,7 +163,7 @@ impl<N: Network> fmt::Debug for Sgd<N> {
     }
 }
 
-impl<N: Network> LearningRate for Sgd<N> {
+impl<N: Network, S> LearningRate for Sgd<N, S> {
     type Scalar = N::Scalar;
     fn learning_rate(&self) -> N::Scalar {
         self.lr
@@ -154,7 +173,7 @@ impl<N: Network> LearningRate for Sgd<N> {
     }
 }
 
-impl<N: Network> Optimizer<N> for Sgd<N> {
+impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
         let rule = SgdRule {
             lr: self.lr,
@@ -168,9 +187,13 @@ impl<N: Network> Optimizer<N> for Sgd<N> {
             rule.apply(
                 params.tensor_mut(i),
                 grads.tensor(i),
-                self.velocity.tensor_mut(i),
+                self.velocity.borrow_mut().tensor_mut(i),
             );
         }
+    }
+
+    fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
+        S::scratch(f)
     }
 }
 

@@ -3,6 +3,7 @@
 mod export;
 mod fit;
 mod gradients;
+mod heap;
 mod learning;
 mod optimizers;
 mod values;

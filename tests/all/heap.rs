@@ -1,0 +1,94 @@
+//! Networks too big for the stack: built on the heap and trained with the
+//! same API inside a thread whose 2 MiB stack is smaller than the network.
+
+use std::mem::size_of;
+
+use constnet::optim::Adam;
+use constnet::prelude::*;
+
+network! {
+    /// 784-512-512-10: 669,706 parameters, 2.7 MB in f32.
+    struct Big<f32> { 784 => Dense<512>, Relu, Dense<512>, Relu, Dense<10> }
+}
+
+network! {
+    /// A small network, to compare the heap and stack constructors.
+    struct Small<f64> { 3 => Dense<4>, LeakyRelu, Dense<2> }
+}
+
+/// Synthetic images: class `c` lights up the pixels of row `c`.
+fn images(n: usize) -> Vec<([f32; 784], usize)> {
+    let mut rng = SmallRng::seed_from_u64(9);
+    (0..n)
+        .map(|i| {
+            let class = i % 10;
+            let mut x = [0.0f32; 784];
+            for (j, p) in x.iter_mut().enumerate() {
+                let lit = j / 28 == class;
+                *p = if lit { 0.8 } else { 0.0 } + rng.random_range(0.0..0.2);
+            }
+            (x, class)
+        })
+        .collect()
+}
+
+#[test]
+fn a_network_larger_than_the_stack_trains_on_a_2_mib_thread() {
+    assert!(
+        size_of::<Big>() > 2 << 20,
+        "the network must not fit the stack"
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut rng = SmallRng::seed_from_u64(1);
+            let mut net = Big::random_boxed(&mut rng);
+            let mut opt = Sgd::boxed(0.02).momentum(0.9);
+            let mut data = images(80);
+            let before = net.mean_loss(&data, &SoftmaxCrossEntropy).unwrap();
+            let mut last = before;
+            for _ in 0..3 {
+                last = net
+                    .train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)
+                    .unwrap();
+            }
+            let after = net.mean_loss(&data, &SoftmaxCrossEntropy).unwrap();
+            let mut adam = Adam::boxed(1e-3);
+            net.train_batch(&[data[0]; 4], &SoftmaxCrossEntropy, &mut adam)
+                .unwrap();
+            (before, last, after, net.accuracy(&data))
+        })
+        .unwrap();
+    let (before, last, after, accuracy) = handle
+        .join()
+        .expect("the training thread overflowed or panicked");
+    assert!(
+        after < before / 2.0,
+        "loss {before} -> {after} (last epoch {last})"
+    );
+    assert!(accuracy > 0.9, "accuracy {accuracy}");
+}
+
+#[test]
+fn heap_constructors_match_the_stack_ones() {
+    let a = Small::random(&mut SmallRng::seed_from_u64(3));
+    let b = Small::random_boxed(&mut SmallRng::seed_from_u64(3));
+    assert!(a == *b);
+    assert_eq!(b.layers().1.0.slope, LeakyRelu::DEFAULT_SLOPE);
+    assert!(*Gradients::<Small>::boxed() == Gradients::ZERO);
+
+    // The same training from the same start, with inline and boxed state.
+    let data = [
+        ([0.5, -1.0, 2.0], [1.0, 0.0]),
+        ([0.1, 0.2, -0.3], [0.0, 1.0]),
+    ];
+    let (mut x, mut y) = (a.clone(), a);
+    let mut inline = Sgd::new(0.1).momentum(0.9);
+    let mut boxed = Sgd::boxed(0.1).momentum(0.9);
+    for _ in 0..3 {
+        x.train_batch(&data, &Mse, &mut inline).unwrap();
+        y.train_batch(&data, &Mse, &mut boxed).unwrap();
+    }
+    assert!(x == y);
+    assert!(inline.velocity() == boxed.velocity());
+}
