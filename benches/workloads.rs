@@ -1,12 +1,32 @@
-//! Throughput of training and inference on small networks.
+//! Throughput of the standard workloads, constnet against a hand-written
+//! baseline (`baseline/mod.rs`), in the same run.
 //!
-//! `cargo bench` prints samples per second for each workload. Inputs are
-//! synthetic and seeded, so runs are comparable.
+//! | | network | loss, optimiser | batch |
+//! |---|---|---|---|
+//! | W1 | 2-8-1, tanh, sigmoid | MSE, SGD lr 0.1 | 1 |
+//! | W2 | 64-32-10, ReLU | softmax + cross-entropy, SGD lr 0.01 momentum 0.9 | 32 |
+//! | W3 | 784-128-10, ReLU | same | 32 |
+//! | W4 | 256-256-256-256-10, ReLU | same | 32 |
+//!
+//! `cargo bench` prints samples per second for each benchmark (one
+//! criterion element is one sample; training is forward, backward and the
+//! optimiser step), then a table of medians with the ratio to the baseline
+//! and the arithmetic rate in GFLOP/s (6 flops per weight per trained
+//! sample, 2 per inferred sample), next to the machine's f32 FMA peak
+//! measured by the `peak` benchmarks of the same run (see `peak.rs`).
+//! Inputs are synthetic and seeded, the same for both sides, and both start
+//! from the same weights.
+
+mod baseline;
+mod peak;
 
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
+use baseline::{Act, Mlp};
 use constnet::prelude::*;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
 network! {
     /// W1: 2-8-1, tanh hidden, sigmoid output.
@@ -18,63 +38,382 @@ network! {
     struct W2<f32> { 64 => Dense<32>, Relu, Dense<10> }
 }
 
-/// `N` seeded samples with inputs uniform in [-1, 1) and `K` classes.
-fn dataset<const I: usize, const N: usize>(rng: &mut SmallRng, k: usize) -> [([f32; I], usize); N] {
-    core::array::from_fn(|_| {
-        let x = core::array::from_fn(|_| rng.random::<f32>() * 2.0 - 1.0);
-        (x, rng.next_u32() as usize % k)
-    })
+network! {
+    /// W3: 784-128-10 (MNIST-sized), ReLU hidden, logits.
+    struct W3<f32> { 784 => Dense<128>, Relu, Dense<10> }
+}
+
+network! {
+    /// W4: 256-256-256-256-10, ReLU hidden, logits.
+    struct W4<f32> {
+        256 => Dense<256>, Relu, Dense<256>, Relu, Dense<256>, Relu, Dense<10>
+    }
+}
+
+/// Samples per epoch: one criterion iteration trains on all of them.
+const SAMPLES: usize = 256;
+
+/// `SAMPLES` seeded inputs uniform in `[-1, 1)`, with classes below `k`.
+fn dataset<const I: usize>(rng: &mut SmallRng, k: usize) -> Vec<([f32; I], usize)> {
+    (0..SAMPLES)
+        .map(|_| {
+            let x = core::array::from_fn(|_| baseline::uniform(rng));
+            (x, rng.next_u32() as usize % k)
+        })
+        .collect()
+}
+
+/// The same data for the baseline, one `Vec` per input.
+fn as_vecs<const I: usize>(data: &[([f32; I], usize)]) -> Vec<(Vec<f32>, usize)> {
+    data.iter().map(|(x, c)| (x.to_vec(), *c)).collect()
+}
+
+/// The baseline with the same weights as `net`.
+fn baseline_of<N: Network<Scalar = f32>>(
+    net: &N,
+    sizes: &[usize],
+    acts: &[Act],
+    loss: baseline::Loss,
+) -> Mlp {
+    let layers = net.layers();
+    let params: Vec<(&[f32], &[f32])> = (0..acts.len())
+        .map(|l| (layers.tensor(2 * l), layers.tensor(2 * l + 1)))
+        .collect();
+    Mlp::new(sizes, acts, &params, loss)
+}
+
+/// A group measuring `SAMPLES` samples per iteration.
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(SAMPLES as u64));
+    group
 }
 
 fn w1(c: &mut Criterion) {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = W1::random(&mut rng);
+    let mut base = baseline_of(
+        &net,
+        &[2, 8, 1],
+        &[Act::Tanh, Act::Sigmoid],
+        baseline::Loss::Mse,
+    )
+    .sgd(0.1, 0.0);
     let mut opt = Sgd::new(0.1);
-    let data: [([f32; 2], usize); 256] = dataset(&mut rng, 2);
-    let mut data = data.map(|(x, c)| (x, [c as f32]));
+    let data = dataset::<2>(&mut rng, 2);
+    let mut base_data = as_vecs(&data);
+    let mut data: Vec<_> = data.into_iter().map(|(x, c)| (x, [c as f32])).collect();
 
-    let mut group = c.benchmark_group("W1 2-8-1");
-    group.throughput(Throughput::Elements(data.len() as u64));
-    group.bench_function("train, batch 1", |b| {
-        b.iter(|| net.train_epoch::<1>(black_box(&mut data), &Mse, &mut opt, &mut rng))
+    let mut g = group(c, "W1");
+    g.bench_function("train b1/constnet", |b| {
+        b.iter(|| {
+            net.train_epoch::<1>(black_box(&mut data), &Mse, &mut opt, &mut rng)
+                .unwrap()
+        })
     });
-    group.bench_function("predict", |b| {
+    g.bench_function("train b1/baseline", |b| {
+        b.iter(|| base.train_epoch(black_box(&mut base_data), 1, &mut rng))
+    });
+    g.bench_function("predict b1/constnet", |b| {
         b.iter(|| {
             data.iter()
                 .map(|(x, _)| net.predict(black_box(x))[0])
                 .sum::<f32>()
         })
     });
-    group.finish();
+    g.bench_function("predict b1/baseline", |b| {
+        b.iter(|| {
+            base_data
+                .iter()
+                .map(|(x, _)| base.predict(black_box(x))[0])
+                .sum::<f32>()
+        })
+    });
+    g.finish();
 }
 
-fn w2(c: &mut Criterion) {
-    let mut rng = SmallRng::seed_from_u64(2);
-    let mut net = W2::random(&mut rng);
-    let mut opt = Sgd::new(0.01).momentum(0.9);
-    let mut data: [([f32; 64], usize); 256] = dataset(&mut rng, 10);
+/// W2, W3 and W4: ReLU networks trained on logits with softmax +
+/// cross-entropy, SGD lr 0.01 momentum 0.9, batches of 32.
+fn classifier<N, const I: usize>(
+    c: &mut Criterion,
+    name: &str,
+    seed: u64,
+    sizes: &[usize],
+    inference: bool,
+) where
+    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize>,
+    SoftmaxCrossEntropy: Loss<N::Output, usize>,
+{
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut net: Box<N> = Box::new(N::random(&mut rng));
+    let acts: Vec<Act> = (1..sizes.len() - 1)
+        .map(|_| Act::Relu)
+        .chain([Act::Identity])
+        .collect();
+    let mut base =
+        baseline_of(&*net, sizes, &acts, baseline::Loss::SoftmaxCrossEntropy).sgd(0.01, 0.9);
+    let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).momentum(0.9));
+    let mut data = dataset::<I>(&mut rng, 10);
+    let mut base_data = as_vecs(&data);
+    let inputs: Vec<[f32; I]> = data.iter().map(|(x, _)| *x).collect();
 
-    let mut group = c.benchmark_group("W2 64-32-10");
-    group.throughput(Throughput::Elements(data.len() as u64));
-    group.bench_function("train, batch 32", |b| {
+    let mut g = group(c, name);
+    g.bench_function("train b32/constnet", |b| {
         b.iter(|| {
             net.train_epoch::<32>(
                 black_box(&mut data),
                 &SoftmaxCrossEntropy,
-                &mut opt,
+                &mut *opt,
                 &mut rng,
             )
+            .unwrap()
         })
     });
-    group.bench_function("predict", |b| {
-        b.iter(|| {
-            data.iter()
-                .map(|(x, _)| net.classify(black_box(x)))
-                .sum::<usize>()
-        })
+    g.bench_function("train b32/baseline", |b| {
+        b.iter(|| base.train_epoch(black_box(&mut base_data), 32, &mut rng))
     });
-    group.finish();
+    if inference {
+        g.bench_function("predict b1/constnet", |b| {
+            b.iter(|| {
+                inputs
+                    .iter()
+                    .map(|x| net.predict(black_box(x)).as_slice()[0])
+                    .sum::<f32>()
+            })
+        });
+        g.bench_function("predict b1/baseline", |b| {
+            b.iter(|| {
+                base_data
+                    .iter()
+                    .map(|(x, _)| base.predict(black_box(x))[0])
+                    .sum::<f32>()
+            })
+        });
+        let (batches, _) = inputs.as_chunks::<32>();
+        g.bench_function("predict b32/constnet", |b| {
+            b.iter(|| {
+                batches
+                    .iter()
+                    .map(|x| net.predict_batch(black_box(x))[31].as_slice()[0])
+                    .sum::<f32>()
+            })
+        });
+        g.bench_function("predict b32/baseline", |b| {
+            b.iter(|| {
+                base_data
+                    .chunks(32)
+                    .map(|chunk| {
+                        let y: Vec<Vec<f32>> = chunk
+                            .iter()
+                            .map(|(x, _)| base.predict(black_box(x)))
+                            .collect();
+                        y[31][0]
+                    })
+                    .sum::<f32>()
+            })
+        });
+    }
+    g.finish();
 }
 
-criterion_group!(benches, w1, w2);
-criterion_main!(benches);
+/// One row of the summary: a benchmark, its workload's weights and the
+/// flops per weight per sample.
+struct Row {
+    group: &'static str,
+    bench: &'static str,
+    weights: u64,
+    flops_per_weight: u64,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        group: "W1",
+        bench: "train b1",
+        weights: 24,
+        flops_per_weight: 6,
+    },
+    Row {
+        group: "W1",
+        bench: "predict b1",
+        weights: 24,
+        flops_per_weight: 2,
+    },
+    Row {
+        group: "W2",
+        bench: "train b32",
+        weights: 2368,
+        flops_per_weight: 6,
+    },
+    Row {
+        group: "W2",
+        bench: "predict b1",
+        weights: 2368,
+        flops_per_weight: 2,
+    },
+    Row {
+        group: "W2",
+        bench: "predict b32",
+        weights: 2368,
+        flops_per_weight: 2,
+    },
+    Row {
+        group: "W3",
+        bench: "train b32",
+        weights: 101_632,
+        flops_per_weight: 6,
+    },
+    Row {
+        group: "W3",
+        bench: "predict b1",
+        weights: 101_632,
+        flops_per_weight: 2,
+    },
+    Row {
+        group: "W3",
+        bench: "predict b32",
+        weights: 101_632,
+        flops_per_weight: 2,
+    },
+    Row {
+        group: "W4",
+        bench: "train b32",
+        weights: 199_168,
+        flops_per_weight: 6,
+    },
+];
+
+/// When this run started: results saved before it are from another run.
+static START: std::sync::OnceLock<SystemTime> = std::sync::OnceLock::new();
+
+/// The median time per iteration, in nanoseconds, that criterion saved
+/// for `group/bench` in this run.
+fn median_ns(dir: &Path, group: &str, bench: &str) -> Option<f64> {
+    let path = dir
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < *START.get()? {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let median = &text[text.find("\"median\"")?..];
+    let value = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = value.find([',', '}'])?;
+    value[..end].trim().parse().ok()
+}
+
+/// The fastest sample's time per iteration, in nanoseconds, in this run:
+/// other processes on a shared machine only ever add time, so this is the
+/// figure least disturbed by them.
+fn best_ns(dir: &Path, group: &str, bench: &str) -> Option<f64> {
+    median_ns(dir, group, bench)?; // only results of this run
+    let path = dir.join(group).join(bench).join("new").join("sample.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let array = |key: &str| -> Option<Vec<f64>> {
+        let start = text.find(&format!("\"{key}\":["))? + key.len() + 4;
+        let end = start + text[start..].find(']')?;
+        text[start..end]
+            .split(',')
+            .map(|v| v.trim().parse().ok())
+            .collect()
+    };
+    let (iters, times) = (array("iters")?, array("times")?);
+    iters
+        .iter()
+        .zip(&times)
+        .map(|(n, t)| t / n)
+        .min_by(f64::total_cmp)
+}
+
+/// Prints the table of medians, ratios and GFLOP/s, and the same from
+/// each benchmark's fastest sample.
+fn summary(dir: &Path) {
+    let peak = peak::measured_gflops(dir, median_ns);
+    let best_peak = peak::measured_gflops(dir, best_ns);
+    println!(
+        "\nSummary of this run: samples/s (median), ratio = constnet / baseline, \
+         GFLOP/s at 6 flops per weight per trained sample and 2 per inferred one"
+    );
+    if let (Some((name, median)), Some((_, best))) = (&peak, &best_peak) {
+        println!(
+            "f32 FMA peak, one thread ({name}): {best:.1} GFLOP/s from the fastest sample \
+             (median {median:.1}); \"%peak\" is relative to {best:.1}"
+        );
+    }
+    println!(
+        "{:<4} {:<12} {:>12} {:>12} {:>7} {:>8} {:>6} | {:>7} {:>8} {:>6}",
+        "",
+        "median:",
+        "constnet/s",
+        "baseline/s",
+        "ratio",
+        "GFLOP/s",
+        "%peak",
+        "best:",
+        "GFLOP/s",
+        "%peak"
+    );
+    for row in ROWS {
+        let per_s = |side: &str, time: fn(&Path, &str, &str) -> Option<f64>| {
+            // criterion turns the `/` of `train b1/constnet` into `_`.
+            time(dir, row.group, &format!("{}_{side}", row.bench))
+                .map(|ns| SAMPLES as f64 / (ns * 1e-9))
+        };
+        let Some(ours) = per_s("constnet", median_ns) else {
+            continue;
+        };
+        let base = per_s("baseline", median_ns);
+        let flops = (row.weights * row.flops_per_weight) as f64 * 1e-9;
+        let percent = |gflops: f64, peak: &Option<(&str, f64)>| {
+            peak.map_or("-".to_string(), |(_, p)| {
+                format!("{:.0}%", 100.0 * gflops / p)
+            })
+        };
+        let ratio = |ours: f64, base: Option<f64>| {
+            base.map_or("-".to_string(), |b| format!("{:.2}x", ours / b))
+        };
+        let best = per_s("constnet", best_ns).unwrap_or(ours);
+        let best_base = per_s("baseline", best_ns);
+        println!(
+            "{:<4} {:<12} {:>12.4e} {:>12} {:>7} {:>8.2} {:>6} | {:>7} {:>8.2} {:>6}",
+            row.group,
+            row.bench,
+            ours,
+            base.map_or("-".to_string(), |b| format!("{b:.4e}")),
+            ratio(ours, base),
+            ours * flops,
+            percent(ours * flops, &best_peak),
+            ratio(best, best_base),
+            best * flops,
+            percent(best * flops, &best_peak),
+        );
+    }
+}
+
+/// Where criterion writes its results: `target/criterion`.
+fn output_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("criterion")
+}
+
+fn main() {
+    START.get_or_init(SystemTime::now);
+    let dir = output_dir();
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50)
+        .configure_from_args();
+    peak::bench(&mut c);
+    w1(&mut c);
+    classifier::<W2, 64>(&mut c, "W2", 2, &[64, 32, 10], true);
+    classifier::<W3, 784>(&mut c, "W3", 3, &[784, 128, 10], true);
+    classifier::<W4, 256>(&mut c, "W4", 4, &[256, 256, 256, 256, 10], false);
+    c.final_summary();
+    summary(&dir);
+}

@@ -106,6 +106,8 @@ pub mod metrics;
 pub mod network;
 pub mod optim;
 pub mod scalar;
+#[allow(unsafe_code)] // the SIMD kernels; see the module's Safety section
+mod simd;
 pub mod tensors;
 pub mod train;
 

@@ -21,6 +21,7 @@
 use core::fmt;
 
 use crate::scalar::{Scalar, Zeroed};
+use crate::simd;
 
 /// An `R × C` matrix stored as `R` rows of `C` scalars (row-major).
 ///
@@ -71,48 +72,198 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `y = W x`.
     #[inline]
     pub fn matvec(&self, x: &[T; C], y: &mut [T; R]) {
-        for (yo, row) in y.iter_mut().zip(&self.0) {
-            *yo = dot(row, x);
-        }
+        self.matmul_bt(core::array::from_ref(x), core::array::from_mut(y));
     }
 
     /// `dx = Wᵀ dy` (the transposed product, used to carry a gradient back).
     #[inline]
     pub fn matvec_t(&self, dy: &[T; R], dx: &mut [T; C]) {
-        *dx = Zeroed::ZERO;
-        for (&d, row) in dy.iter().zip(&self.0) {
-            axpy(d, row, dx);
-        }
+        self.matmul(core::array::from_ref(dy), core::array::from_mut(dx));
     }
 
     /// `W += a bᵀ` (outer-product accumulation).
     #[inline]
     pub fn add_outer(&mut self, a: &[T; R], b: &[T; C]) {
-        for (&ao, row) in a.iter().zip(&mut self.0) {
-            axpy(ao, b, row);
-        }
+        self.add_at_b(core::array::from_ref(a), core::array::from_ref(b));
     }
 
     /// `Y = X Wᵀ` for a batch `X` with one sample per row: `Y[b] = W X[b]`.
     #[inline]
     pub fn matmul_bt<const B: usize>(&self, x: &[[T; C]; B], y: &mut [[T; R]; B]) {
-        for (xb, yb) in x.iter().zip(y.iter_mut()) {
-            self.matvec(xb, yb);
+        if vectorised::<T>(R, C)
+            && let (Some(w), Some(x)) = (f32s(&self.0), f32s(x))
+            && let Some(y) = f32s_mut(y)
+            && simd::matmul_bt(
+                x.as_flattened(),
+                w.as_flattened(),
+                None,
+                y.as_flattened_mut(),
+                (B, R, C),
+            )
+        {
+            return;
+        }
+        portable::matmul_bt(self, x, y);
+    }
+
+    /// `Y = X Wᵀ + b`, the bias added to each row: a dense layer's forward
+    /// pass. The vector kernels add the bias as they store each sum, with
+    /// the same result as adding it afterwards.
+    #[inline]
+    pub(crate) fn matmul_bt_bias<const B: usize>(
+        &self,
+        x: &[[T; C]; B],
+        bias: &[T; R],
+        y: &mut [[T; R]; B],
+    ) {
+        if vectorised::<T>(R, C)
+            && let (Some(w), Some(x)) = (f32s(&self.0), f32s(x))
+            && let Some(bias) = (bias as &dyn core::any::Any).downcast_ref::<[f32; R]>()
+            && let Some(y) = f32s_mut(y)
+            && simd::matmul_bt(
+                x.as_flattened(),
+                w.as_flattened(),
+                Some(bias),
+                y.as_flattened_mut(),
+                (B, R, C),
+            )
+        {
+            return;
+        }
+        portable::matmul_bt(self, x, y);
+        for yb in y.iter_mut() {
+            for (v, &b) in yb.iter_mut().zip(bias) {
+                *v = *v + b;
+            }
         }
     }
 
     /// `dX = dY W` for a batch with one sample per row: `dX[b] = Wᵀ dY[b]`.
     #[inline]
     pub fn matmul<const B: usize>(&self, dy: &[[T; R]; B], dx: &mut [[T; C]; B]) {
-        for (db, xb) in dy.iter().zip(dx.iter_mut()) {
-            self.matvec_t(db, xb);
+        if vectorised::<T>(R, C)
+            && let (Some(w), Some(dy)) = (f32s(&self.0), f32s(dy))
+            && let Some(dx) = f32s_mut(dx)
+            && simd::matmul(
+                dy.as_flattened(),
+                w.as_flattened(),
+                dx.as_flattened_mut(),
+                B,
+                R,
+                C,
+            )
+        {
+            return;
         }
+        portable::matmul(self, dy, dx);
     }
 
     /// `W += dYᵀ X`: the sum over the batch of the outer products `dY[b] X[b]ᵀ`.
     #[inline]
     pub fn add_at_b<const B: usize>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
-        for (row, o) in self.0.iter_mut().zip(0..R) {
+        if vectorised::<T>(R, C)
+            && let (Some(dy), Some(x)) = (f32s(dy), f32s(x))
+            && let Some(w) = f32s_mut(&mut self.0)
+            && simd::add_at_b(
+                dy.as_flattened(),
+                x.as_flattened(),
+                w.as_flattened_mut(),
+                B,
+                R,
+                C,
+            )
+        {
+            return;
+        }
+        portable::add_at_b(self, dy, x);
+    }
+}
+
+/// Whether an `R × C` matrix of `T` goes to the vector kernels: `f32`
+/// only, and only when the matrix is large enough for vectors to pay. All
+/// three kernels run their vectors along the `C` inputs, so narrow
+/// matrices and small ones (a 2-8-1 network) stay in the portable loops,
+/// which the compiler unrolls for the exact widths. Decided at compile
+/// time.
+#[inline(always)]
+fn vectorised<T: 'static>(rows: usize, cols: usize) -> bool {
+    cols >= SIMD_MIN_COLS
+        && rows * cols >= SIMD_MIN_LEN
+        && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()
+}
+
+/// The fewest columns (inputs) the vector kernels take: one AVX-512 vector.
+const SIMD_MIN_COLS: usize = 16;
+/// The fewest scalars the vector kernels take.
+const SIMD_MIN_LEN: usize = 256;
+
+/// `a` as the same array of `f32`, when `T` is `f32` (a type check the
+/// compiler resolves; no copy, no `unsafe`).
+#[inline(always)]
+fn f32s<T: 'static, const C: usize, const N: usize>(a: &[[T; C]; N]) -> Option<&[[f32; C]; N]> {
+    (a as &dyn core::any::Any).downcast_ref()
+}
+
+/// [`f32s`] for a mutable array.
+#[inline(always)]
+fn f32s_mut<T: 'static, const C: usize, const N: usize>(
+    a: &mut [[T; C]; N],
+) -> Option<&mut [[f32; C]; N]> {
+    (a as &mut dyn core::any::Any).downcast_mut()
+}
+
+/// The portable kernels: plain loops for any [`Scalar`], used for `f64`,
+/// on targets without vector kernels and for small matrices. The
+/// [`Matrix`] methods call the vector kernels instead where they can; these
+/// are public (hidden) so that tests can compare the two.
+///
+/// Each reads the weights once per batch: the outer loop is over weight
+/// rows, the inner over samples. Every output is summed in the same order
+/// as by the per-sample kernels ([`dot`] for the forward product, rows in
+/// order for the other two), so a sample's result does not depend on the
+/// batch around it.
+#[doc(hidden)]
+pub mod portable {
+    use super::{Matrix, axpy, dot};
+    use crate::scalar::{Scalar, Zeroed};
+
+    /// `Y = X Wᵀ`.
+    #[inline]
+    pub fn matmul_bt<T: Scalar, const R: usize, const C: usize, const B: usize>(
+        w: &Matrix<T, R, C>,
+        x: &[[T; C]; B],
+        y: &mut [[T; R]; B],
+    ) {
+        for (o, row) in w.0.iter().enumerate() {
+            for (xb, yb) in x.iter().zip(y.iter_mut()) {
+                yb[o] = dot(row, xb);
+            }
+        }
+    }
+
+    /// `dX = dY W`.
+    #[inline]
+    pub fn matmul<T: Scalar, const R: usize, const C: usize, const B: usize>(
+        w: &Matrix<T, R, C>,
+        dy: &[[T; R]; B],
+        dx: &mut [[T; C]; B],
+    ) {
+        *dx = Zeroed::ZERO;
+        for (o, row) in w.0.iter().enumerate() {
+            for (db, xb) in dy.iter().zip(dx.iter_mut()) {
+                axpy(db[o], row, xb);
+            }
+        }
+    }
+
+    /// `W += dYᵀ X`.
+    #[inline]
+    pub fn add_at_b<T: Scalar, const R: usize, const C: usize, const B: usize>(
+        w: &mut Matrix<T, R, C>,
+        dy: &[[T; R]; B],
+        x: &[[T; C]; B],
+    ) {
+        for (o, row) in w.0.iter_mut().enumerate() {
             for (db, xb) in dy.iter().zip(x) {
                 axpy(db[o], xb, row);
             }

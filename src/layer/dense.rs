@@ -132,12 +132,7 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<[T; I]> for Dense<T, I, O>
 
     #[inline]
     fn forward_train<const B: usize>(&self, x: &[[T; I]; B], y: &mut [[T; O]; B], _: &mut ()) {
-        self.weight.matmul_bt(x, y);
-        for yb in y.iter_mut() {
-            for (v, &b) in yb.iter_mut().zip(&self.bias) {
-                *v = *v + b;
-            }
-        }
+        self.weight.matmul_bt_bias(x, &self.bias, y);
     }
 
     #[inline]

@@ -4,6 +4,7 @@ mod export;
 mod fit;
 mod gradients;
 mod heap;
+mod kernels;
 mod learning;
 mod optimizers;
 mod values;
