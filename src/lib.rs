@@ -75,6 +75,20 @@
 //! - `libm`: float functions from the `libm` crate, for `no_std` targets:
 //!   `--no-default-features --features libm`. The crate is `#![no_std]`
 //!   either way; nothing allocates but the `heap` constructors.
+//! - `serde`: `Serialize` and `Deserialize` for layers and for every
+//!   network made by [`network!`], checked against the type when read
+//!   (no_std, no alloc).
+//! - `safetensors`: `format::FromSafetensors`, loading weights saved from
+//!   PyTorch in the safetensors format. It needs `alloc` (not `std`).
+//!
+//! # Saving and loading
+//!
+//! [`Save`] writes a network into a `&mut [u8]` of
+//! [`Save::ENCODED_LEN`] bytes and reads it back, without std or alloc, in
+//! a versioned format with a shape signature and a CRC-32 (see
+//! [`format`]); a failed load is a [`LoadError`] and leaves the network as
+//! it was. With `std`, [`Save::save_file`] and [`Save::load_file`] use
+//! files.
 //!
 //! # Memory
 //!
@@ -97,6 +111,7 @@ extern crate std;
 
 pub mod export;
 pub mod fit;
+pub mod format;
 pub mod heap;
 pub mod layer;
 pub mod loss;
@@ -120,11 +135,22 @@ pub use scalar::{Scalar, Vector, Zeroed};
 pub use tensors::{Parameters, Tensors};
 pub use train::{Train, TrainError};
 
+pub use format::{EncodeError, LoadError, Save};
+
 /// The `rand` crate constnet uses, for seeding and for the `Rng` bound.
 pub use rand;
 
+/// The `serde` crate, for the impls `network!` emits with the `serde`
+/// feature.
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+pub use serde as __serde;
+
 /// Everything needed to define, train and run a network.
 pub mod prelude {
+    #[cfg(feature = "safetensors")]
+    pub use crate::format::FromSafetensors;
+    pub use crate::format::{LoadError, Save};
     pub use crate::layer::{
         Chain, Dense, Identity, Init, Layer, LeakyRelu, RandomInit, Relu, Sigmoid, Softmax, Tanh,
         Then,

@@ -140,6 +140,7 @@ macro_rules! network {
     // so a chain that does not fit is reported once, there; the `Layer` impl is
     // generic with the same fact as a where-clause, and simply does not apply.
     (@emit { $(#[$meta:meta])* $vis:vis $name:ident } ($t:ty) ($input:tt) ($output:tt) ($layers:ty)) => {
+        $crate::__network_serde!($name);
         $(#[$meta])*
         #[derive(Clone, PartialEq)]
         $vis struct $name {
