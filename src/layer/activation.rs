@@ -55,11 +55,11 @@ macro_rules! elementwise {
                 y: &mut [[T; N]; B],
                 _: &mut (),
             ) {
+                // One loop over the whole batch, as flat slices: simple
+                // enough for the compiler to vectorise.
                 let $s = self;
-                for (xb, yb) in x.iter().zip(y.iter_mut()) {
-                    for (&$x, yv) in xb.iter().zip(yb.iter_mut()) {
-                        *yv = $f;
-                    }
+                for (&$x, yv) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
+                    *yv = $f;
                 }
             }
 
@@ -75,12 +75,10 @@ macro_rules! elementwise {
             ) {
                 let Some(dx) = dx else { return };
                 let $s2 = self;
-                let rows = x.iter().zip(y).zip(dy).zip(dx.iter_mut());
-                for (((xb, yb), dyb), dxb) in rows {
-                    let cols = xb.iter().zip(yb).zip(dyb).zip(dxb.iter_mut());
-                    for (((&$xd, &$yd), &d), g) in cols {
-                        *g = d * $df;
-                    }
+                let (x, y, dy) = (x.as_flattened(), y.as_flattened(), dy.as_flattened());
+                let all = x.iter().zip(y).zip(dy).zip(dx.as_flattened_mut());
+                for (((&$xd, &$yd), &d), g) in all {
+                    *g = d * $df;
                 }
             }
         }
