@@ -137,10 +137,16 @@ pub(crate) fn matmul_bt(
     y: &mut [f32],
     (m, n, k): (usize, usize, usize),
 ) -> bool {
+    // Without a vector kernel (always, on targets other than x86-64) the
+    // caller's portable loops run, and nothing here may panic.
+    let level = level();
+    if level == Level::Portable {
+        return false;
+    }
     assert!(x.len() == m * k && w.len() == n * k && y.len() == m * n);
     assert!(bias.is_none_or(|b| b.len() == n));
     let bias = bias.map_or(core::ptr::null(), <[f32]>::as_ptr);
-    match level() {
+    match level {
         Level::Portable => false,
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
@@ -165,8 +171,14 @@ pub(crate) fn matmul_bt(
 /// (overwritten). Returns `false`, leaving `dx` alone, when no vector
 /// kernel is available.
 pub(crate) fn matmul(dy: &[f32], w: &[f32], dx: &mut [f32], m: usize, n: usize, k: usize) -> bool {
+    // Without a vector kernel (always, on targets other than x86-64) the
+    // caller's portable loops run, and nothing here may panic.
+    let level = level();
+    if level == Level::Portable {
+        return false;
+    }
     assert!(dy.len() == m * n && w.len() == n * k && dx.len() == m * k);
-    match level() {
+    match level {
         Level::Portable => false,
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
@@ -186,8 +198,14 @@ pub(crate) fn matmul(dy: &[f32], w: &[f32], dx: &mut [f32], m: usize, n: usize, 
 /// `w += dyᵀ x`: `dy` is `m × n`, `x` is `m × k`, `w` is `n × k`.
 /// Returns `false`, leaving `w` alone, when no vector kernel is available.
 pub(crate) fn add_at_b(dy: &[f32], x: &[f32], w: &mut [f32], m: usize, n: usize, k: usize) -> bool {
+    // Without a vector kernel (always, on targets other than x86-64) the
+    // caller's portable loops run, and nothing here may panic.
+    let level = level();
+    if level == Level::Portable {
+        return false;
+    }
     assert!(dy.len() == m * n && x.len() == m * k && w.len() == n * k);
-    match level() {
+    match level {
         Level::Portable => false,
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
