@@ -54,6 +54,7 @@
 // vector types for them so far.
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
+#[cfg(target_arch = "x86_64")]
 use core::sync::atomic::{AtomicU8, Ordering};
 
 /// The instruction set the kernels use.
@@ -71,9 +72,19 @@ pub(crate) enum Level {
 }
 
 /// The detected level; 0 until the first call.
+#[cfg(target_arch = "x86_64")]
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 
+/// The widest instruction set available: none on targets other than
+/// x86-64 (no detection, no static in RAM).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn level() -> Level {
+    Level::Portable
+}
+
 /// The widest instruction set available, detected on the first call.
+#[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn level() -> Level {
     if let Some(level) = compile_time_level() {
@@ -89,6 +100,7 @@ pub(crate) fn level() -> Level {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// The level when the build itself enables the features (no detection).
 #[inline(always)]
 const fn compile_time_level() -> Option<Level> {
@@ -105,6 +117,7 @@ const fn compile_time_level() -> Option<Level> {
     None
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Detects the level and caches it.
 #[cold]
 #[inline(never)]
