@@ -24,7 +24,6 @@ use crate::loss::Loss;
 use crate::network::{Gradients, Network};
 use crate::optim::Optimizer;
 use crate::scalar::{Scalar, Vector, Zeroed};
-use crate::simd;
 use crate::tensors::Tensors;
 
 /// Why a training call returned without finishing.
@@ -209,7 +208,7 @@ fn step<N: Network, Target, const B: usize>(
     index: usize,
 ) -> Result<N::Scalar, TrainError> {
     let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads);
-    if !mean.is_finite() || !all_finite(grads) {
+    if !mean.is_finite() || !grads.all_finite() {
         return Err(TrainError::Diverged {
             batch: index,
             loss: mean.as_f64(),
@@ -217,26 +216,6 @@ fn step<N: Network, Target, const B: usize>(
     }
     opt.step(net, grads);
     Ok(mean)
-}
-
-/// Whether every scalar of `g` is finite. The gradient is nearly always
-/// finite, so this pass reads all of it: with the vector kernels for
-/// `f32`, otherwise in blocks of 16 scalars without stopping inside a
-/// block (unlike [`Tensors::all_finite`]), which the compiler turns into
-/// vector compares.
-#[inline]
-fn all_finite<T: Scalar, G: Tensors<T>>(g: &G) -> bool {
-    let block = |xs: &[T]| xs.iter().fold(true, |ok, x| ok & x.is_finite());
-    (0..G::COUNT).all(|i| {
-        let tensor = g.tensor(i);
-        if tensor.len() >= 64
-            && let Some(finite) = simd::as_f32(tensor).and_then(simd::all_finite)
-        {
-            return finite;
-        }
-        let (blocks, rest) = tensor.as_chunks::<16>();
-        blocks.iter().all(|b| block(b)) && block(rest)
-    })
 }
 
 /// The mean loss of up to `B` samples and its gradient, through one
