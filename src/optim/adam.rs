@@ -70,18 +70,7 @@ impl<N: Network> Adam<N> {
     }
 }
 
-#[cfg(feature = "alloc")]
-impl<N: Network> Adam<N, alloc::boxed::Box<Gradients<N>>>
-where
-    Gradients<N>: crate::heap::ZeroBits,
-{
-    /// [`Adam::new`] with its moments, and training's gradient buffer, on
-    /// the heap: for networks too big for the stack (see
-    /// [`heap`](crate::heap)).
-    pub fn boxed(lr: N::Scalar) -> Self {
-        Self::with_state(lr)
-    }
-}
+super::boxed_constructor!(Adam);
 
 impl<N: Network, S: State<N>> Adam<N, S> {
     fn with_state(lr: N::Scalar) -> Self {

@@ -22,6 +22,27 @@ use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
 
+/// `Optimizer::boxed(lr)` for an optimiser with a private
+/// `with_state(lr)` constructor generic over its [`State`]: the same
+/// optimiser with its state, and training's gradient buffer, on the heap.
+macro_rules! boxed_constructor {
+    ($name:ident) => {
+        #[cfg(feature = "alloc")]
+        impl<N: Network> $name<N, alloc::boxed::Box<Gradients<N>>>
+        where
+            Gradients<N>: crate::heap::ZeroBits,
+        {
+            #[doc = concat!("[`", stringify!($name), "::new`] with its state, and training's")]
+            /// gradient buffer, on the heap: for networks too big for the
+            /// stack (see [`heap`](crate::heap)).
+            pub fn boxed(lr: N::Scalar) -> Self {
+                Self::with_state(lr)
+            }
+        }
+    };
+}
+use boxed_constructor;
+
 mod adam;
 mod rmsprop;
 mod schedule;

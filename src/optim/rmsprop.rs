@@ -36,18 +36,7 @@ impl<N: Network> RmsProp<N> {
     }
 }
 
-#[cfg(feature = "alloc")]
-impl<N: Network> RmsProp<N, alloc::boxed::Box<Gradients<N>>>
-where
-    Gradients<N>: crate::heap::ZeroBits,
-{
-    /// [`RmsProp::new`] with its state, and training's gradient buffer, on
-    /// the heap: for networks too big for the stack (see
-    /// [`heap`](crate::heap)).
-    pub fn boxed(lr: N::Scalar) -> Self {
-        Self::with_state(lr)
-    }
-}
+super::boxed_constructor!(RmsProp);
 
 impl<N: Network, S: State<N>> RmsProp<N, S> {
     fn with_state(lr: N::Scalar) -> Self {

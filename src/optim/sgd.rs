@@ -71,18 +71,7 @@ impl<N: Network> Sgd<N> {
     }
 }
 
-#[cfg(feature = "alloc")]
-impl<N: Network> Sgd<N, alloc::boxed::Box<Gradients<N>>>
-where
-    Gradients<N>: crate::heap::ZeroBits,
-{
-    /// [`Sgd::new`] with its velocity, and training's gradient buffer, on
-    /// the heap: for networks too big for the stack (see
-    /// [`heap`](crate::heap)).
-    pub fn boxed(lr: N::Scalar) -> Self {
-        Self::with_state(lr)
-    }
-}
+super::boxed_constructor!(Sgd);
 
 impl<N: Network, S: State<N>> Sgd<N, S> {
     fn with_state(lr: N::Scalar) -> Self {
