@@ -116,6 +116,7 @@ pub mod heap;
 pub mod layer;
 pub mod loss;
 mod macros;
+mod math;
 pub mod matrix;
 pub mod metrics;
 pub mod network;

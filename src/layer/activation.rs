@@ -41,9 +41,20 @@ macro_rules! parameterless {
 }
 
 /// Implements `Layer` for an element-wise activation from `f(x)` and its
-/// derivative written in terms of the input `x` and output `y`.
+/// derivative written in terms of the input `x` and output `y`. An
+/// optional `few:` form of `f` serves passes with fewer values than a
+/// vector register holds (a lone output), where a vectorising form has no
+/// lanes to fill and only its latency counts.
 macro_rules! elementwise {
     ($name:ty, |$s:ident, $x:ident| $f:expr, |$s2:ident, $xd:ident, $yd:ident| $df:expr) => {
+        elementwise!($name, |$s, $x| $f, few: |$s, $x| $f, |$s2, $xd, $yd| $df);
+    };
+    (
+        $name:ty,
+        |$s:ident, $x:ident| $f:expr,
+        few: |$sf:ident, $xf:ident| $few:expr,
+        |$s2:ident, $xd:ident, $yd:ident| $df:expr
+    ) => {
         impl<T: Scalar, const N: usize> Layer<[T; N]> for $name {
             type Output = [T; N];
             type Trace<const B: usize> = ();
@@ -57,9 +68,17 @@ macro_rules! elementwise {
             ) {
                 // One loop over the whole batch, as flat slices: simple
                 // enough for the compiler to vectorise.
-                let $s = self;
-                for (&$x, yv) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
-                    *yv = $f;
+                let all = x.as_flattened().iter().zip(y.as_flattened_mut());
+                if B * N < FEW {
+                    let $sf = self;
+                    for (&$xf, yv) in all {
+                        *yv = $few;
+                    }
+                } else {
+                    let $s = self;
+                    for (&$x, yv) in all {
+                        *yv = $f;
+                    }
                 }
             }
 
@@ -84,6 +103,9 @@ macro_rules! elementwise {
         }
     };
 }
+
+/// Passes over fewer values than this use an activation's `few:` form.
+const FEW: usize = 4;
 
 /// The identity `f(x) = x`: the output activation for regression.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -160,26 +182,20 @@ elementwise!(
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Sigmoid;
 
-/// The sigmoid, written so that `exp` never overflows.
-#[inline]
-pub(crate) fn sigmoid<T: Scalar>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
-}
-
 parameterless!(Sigmoid, Init::Xavier, Sigmoid);
-elementwise!(Sigmoid, |_s, x| sigmoid(x), |_s, _x, y| y * (T::ONE - y));
+elementwise!(
+    Sigmoid,
+    |_s, x| x.sigmoid_(),
+    few: |_s, x| x.sigmoid_few_(),
+    |_s, _x, y| y * (T::ONE - y)
+);
 
 /// The hyperbolic tangent, with `f′ = 1 − y²`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tanh;
 
 parameterless!(Tanh, Init::Xavier, Tanh);
-elementwise!(Tanh, |_s, x| x.tanh(), |_s, _x, y| T::ONE - y * y);
+elementwise!(Tanh, |_s, x| x.tanh_(), |_s, _x, y| T::ONE - y * y);
 
 /// Softmax `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}`: turns a vector into a probability
 /// distribution (all positive, sum 1).
@@ -200,7 +216,7 @@ pub(crate) fn softmax<T: Scalar, const N: usize>(x: &[T; N], y: &mut [T; N]) -> 
     let max = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
     let mut sum = T::ZERO;
     for (yv, &xv) in y.iter_mut().zip(x) {
-        *yv = (xv - max).exp();
+        *yv = (xv - max).exp_();
         sum = sum + *yv;
     }
     let inv = T::ONE / sum;

@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one crate to keep link time down.
 
+mod activations;
 mod decoder_robustness;
 mod export;
 mod fit;
