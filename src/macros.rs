@@ -229,6 +229,18 @@ macro_rules! network {
             fn tensor_mut(&mut self, i: usize) -> &mut [$t] {
                 self.layers.tensor_mut(i)
             }
+            #[inline]
+            fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[$t])) {
+                self.layers.for_each_tensor(f);
+            }
+            #[inline]
+            fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [$t])) {
+                self.layers.for_each_tensor_mut(f);
+            }
+            #[inline]
+            fn all_finite(&self) -> bool {
+                self.layers.all_finite()
+            }
         }
 
         impl $crate::layer::RandomInit for $name {

@@ -186,4 +186,16 @@ impl<N: Network> Tensors<N::Scalar> for Gradients<N> {
     fn tensor_mut(&mut self, i: usize) -> &mut [N::Scalar] {
         self.0.tensor_mut(i)
     }
+    #[inline]
+    fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[N::Scalar])) {
+        self.0.for_each_tensor(f);
+    }
+    #[inline]
+    fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [N::Scalar])) {
+        self.0.for_each_tensor_mut(f);
+    }
+    #[inline]
+    fn all_finite(&self) -> bool {
+        self.0.all_finite()
+    }
 }

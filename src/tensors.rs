@@ -26,6 +26,29 @@ pub trait Tensors<T: Scalar> {
     /// Tensor `i` as a flat mutable slice; empty when `i` is out of range.
     fn tensor_mut(&mut self, i: usize) -> &mut [T];
 
+    /// Calls `f` with the index and the slice of each tensor, in order.
+    ///
+    /// The same as calling [`tensor`](Tensors::tensor) for each index, but
+    /// composite values ([`Chain`](crate::Chain), networks) call their
+    /// parts' `for_each_tensor` in turn, so that for a network the loop is
+    /// straight-line code with every index known at compile time. Optimisers
+    /// and the training loop go through this.
+    #[inline]
+    fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[T])) {
+        for i in 0..Self::COUNT {
+            f(i, self.tensor(i));
+        }
+    }
+
+    /// Calls `f` with the index and the mutable slice of each tensor, in
+    /// order; see [`for_each_tensor`](Tensors::for_each_tensor).
+    #[inline]
+    fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
+        for i in 0..Self::COUNT {
+            f(i, self.tensor_mut(i));
+        }
+    }
+
     /// Whether every scalar in every tensor is finite (neither NaN nor
     /// infinite).
     ///
@@ -33,26 +56,41 @@ pub trait Tensors<T: Scalar> {
     /// finite, so it reads every tensor whole: with the vector kernels for
     /// `f32`, otherwise in blocks of 16 scalars without stopping inside a
     /// block, which the compiler turns into vector compares.
+    ///
+    /// Composite values ([`Chain`](crate::Chain), networks, gradients)
+    /// combine their parts' answers, and [`Dense`](crate::Dense) checks its
+    /// own arrays, so the check is inlined with every length known.
+    #[inline]
     fn all_finite(&self) -> bool {
-        let block = |xs: &[T]| xs.iter().fold(true, |ok, x| ok & x.is_finite());
-        (0..Self::COUNT).all(|i| {
-            let tensor = self.tensor(i);
-            if tensor.len() >= 64
-                && let Some(finite) = crate::simd::as_f32(tensor).and_then(crate::simd::all_finite)
-            {
-                return finite;
-            }
-            let (blocks, rest) = tensor.as_chunks::<16>();
-            blocks.iter().all(|b| block(b)) && block(rest)
-        })
+        let mut all = true;
+        self.for_each_tensor(&mut |_, tensor| all &= all_finite(tensor));
+        all
     }
 
     /// The sum of the squares of all scalars (the squared Euclidean norm).
     fn norm_squared(&self) -> T {
-        (0..Self::COUNT).fold(T::ZERO, |acc, i| {
-            self.tensor(i).iter().fold(acc, |acc, &x| acc + x * x)
-        })
+        let mut sum = T::ZERO;
+        self.for_each_tensor(&mut |_, tensor| {
+            sum = tensor.iter().fold(sum, |acc, &x| acc + x * x);
+        });
+        sum
     }
+}
+
+/// Whether every scalar in `xs` is finite: with the vector kernels for long
+/// `f32` slices, otherwise in blocks of 16 scalars without stopping inside a
+/// block, which the compiler turns into vector compares. Always inlined, so
+/// that the length is known and a short slice is a few instructions.
+#[inline(always)]
+pub(crate) fn all_finite<T: Scalar>(xs: &[T]) -> bool {
+    if xs.len() >= 64
+        && let Some(finite) = crate::simd::as_f32(xs).and_then(crate::simd::all_finite)
+    {
+        return finite;
+    }
+    let block = |xs: &[T]| xs.iter().fold(true, |ok, x| ok & x.is_finite());
+    let (blocks, rest) = xs.as_chunks::<16>();
+    blocks.iter().fold(true, |ok, b| ok & block(b)) & block(rest)
 }
 
 impl<T: Scalar> Tensors<T> for () {

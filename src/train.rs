@@ -199,6 +199,7 @@ fn with_scratch<N: Network, O: Optimizer<N>, R>(
 }
 
 /// The gradient of one batch, checked, then applied.
+#[inline(always)]
 fn step<N: Network, Target, const B: usize>(
     net: &mut N,
     batch: &[(N::Input, Target)],
@@ -222,6 +223,7 @@ fn step<N: Network, Target, const B: usize>(
 /// forward and one backward pass over the whole batch. Rows past
 /// `batch.len()` are zero and get a zero output gradient, so they add
 /// nothing to the parameter gradient.
+#[inline(always)]
 fn batch_gradients<N: Network, Target, const B: usize>(
     net: &N,
     batch: &[(N::Input, Target)],
@@ -243,16 +245,18 @@ fn batch_gradients<N: Network, Target, const B: usize>(
     let mut total = N::Scalar::ZERO;
     for ((yb, dyb), (_, target)) in y.iter().zip(dy.iter_mut()).zip(batch) {
         total = total + loss.loss_grad(yb, target, dyb);
-        for g in dyb.as_mut_slice() {
-            *g = *g * inv;
+        // With B = 1 the batch has one sample and the mean is that sample:
+        // no multiplication by 1 on the path from the output to the update.
+        if B > 1 {
+            for g in dyb.as_mut_slice() {
+                *g = *g * inv;
+            }
         }
     }
 
     // Zeroed tensor by tensor, in place: a boxed gradient may be larger than
     // the stack, so no zero value of its type is built here.
-    for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
-        grads.tensor_mut(i).fill(N::Scalar::ZERO);
-    }
+    grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
     layers.backward(&x, &y, &dy, &trace, &mut grads.0, None);
     total * inv
 }

@@ -7,7 +7,7 @@ use rand::Rng;
 use super::{Init, Layer, RandomInit};
 use crate::matrix::Matrix;
 use crate::scalar::{Scalar, Zeroed};
-use crate::tensors::{Parameters, Tensors};
+use crate::tensors::{self, Parameters, Tensors};
 
 /// A dense layer with `I` inputs and `O` outputs: `y = W x + b`, with `W`
 /// an `O × I` [`Matrix`] and `b` a vector of `O` biases. These are the
@@ -108,6 +108,20 @@ impl<T: Scalar, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
             1 => &mut self.bias,
             _ => &mut [],
         }
+    }
+    #[inline]
+    fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[T])) {
+        f(0, self.weight.as_flat());
+        f(1, &self.bias);
+    }
+    #[inline]
+    fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
+        f(0, self.weight.as_flat_mut());
+        f(1, &mut self.bias);
+    }
+    #[inline]
+    fn all_finite(&self) -> bool {
+        tensors::all_finite(self.weight.as_flat()) & tensors::all_finite(&self.bias)
     }
 }
 

@@ -232,6 +232,20 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
             self.1.tensor_mut(i - A::COUNT)
         }
     }
+    #[inline]
+    fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[T])) {
+        self.0.for_each_tensor(f);
+        self.1.for_each_tensor(&mut |i, t| f(A::COUNT + i, t));
+    }
+    #[inline]
+    fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
+        self.0.for_each_tensor_mut(f);
+        self.1.for_each_tensor_mut(&mut |i, t| f(A::COUNT + i, t));
+    }
+    #[inline]
+    fn all_finite(&self) -> bool {
+        self.0.all_finite() & self.1.all_finite()
+    }
 }
 
 impl<T: Scalar, A: Parameters<T>, B: Parameters<T>> Parameters<T> for Chain<A, B> {
@@ -282,7 +296,7 @@ where
 
     const DEPTH: usize = A::DEPTH + B::DEPTH;
 
-    #[inline]
+    #[inline(always)]
     fn forward_train<const N: usize>(
         &self,
         x: &[X; N],
@@ -296,7 +310,7 @@ where
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn backward<const N: usize>(
         &self,
         x: &[X; N],

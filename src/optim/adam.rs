@@ -153,15 +153,10 @@ impl<N: Network, S: State<N>> Optimizer<N> for Adam<N, S> {
             bias1: one - self.beta1.powi(self.steps),
             bias2_sqrt: (one - self.beta2.powi(self.steps)).sqrt(),
         };
-        let params = net.layers_mut();
-        for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
-            rule.apply(
-                params.tensor_mut(i),
-                grads.tensor(i),
-                self.m.borrow_mut().tensor_mut(i),
-                self.v.borrow_mut().tensor_mut(i),
-            );
-        }
+        let (m, v) = (self.m.borrow_mut(), self.v.borrow_mut());
+        net.layers_mut().for_each_tensor_mut(&mut |i, p| {
+            rule.apply(p, grads.tensor(i), m.tensor_mut(i), v.tensor_mut(i));
+        });
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {

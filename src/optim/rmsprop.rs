@@ -102,23 +102,19 @@ impl<N: Network, S> LearningRate for RmsProp<N, S> {
 impl<N: Network, S: State<N>> Optimizer<N> for RmsProp<N, S> {
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
         let scale = clip_factor(grads, self.clip);
-        let params = net.layers_mut();
-        for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
-            rmsprop_update(
-                params.tensor_mut(i),
-                grads.tensor(i),
-                self.square_avg.borrow_mut().tensor_mut(i),
-                self.buffer.borrow_mut().tensor_mut(i),
-                [
-                    self.lr,
-                    self.alpha,
-                    self.eps,
-                    self.momentum,
-                    self.weight_decay,
-                    scale,
-                ],
-            );
-        }
+        let k = [
+            self.lr,
+            self.alpha,
+            self.eps,
+            self.momentum,
+            self.weight_decay,
+            scale,
+        ];
+        let (square_avg, buffer) = (self.square_avg.borrow_mut(), self.buffer.borrow_mut());
+        net.layers_mut().for_each_tensor_mut(&mut |i, p| {
+            let (v, b) = (square_avg.tensor_mut(i), buffer.tensor_mut(i));
+            rmsprop_update(p, grads.tensor(i), v, b, k);
+        });
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {

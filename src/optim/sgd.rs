@@ -163,6 +163,7 @@ impl<N: Network, S> LearningRate for Sgd<N, S> {
 }
 
 impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
+    #[inline(always)]
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
         let rule = SgdRule {
             lr: self.lr,
@@ -171,14 +172,11 @@ impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
             scale: clip_factor(grads, self.clip),
             pytorch_form: self.pytorch_form,
         };
-        let params = net.layers_mut();
-        for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
-            rule.apply(
-                params.tensor_mut(i),
-                grads.tensor(i),
-                self.velocity.borrow_mut().tensor_mut(i),
-            );
-        }
+        rule.apply(AllParameters {
+            params: net.layers_mut(),
+            grads,
+            state: self.velocity.borrow_mut(),
+        });
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
@@ -198,49 +196,85 @@ struct SgdRule<T> {
     pytorch_form: bool,
 }
 
-impl<T: Scalar> SgdRule<T> {
-    /// The rule on one tensor: parameters `p`, gradient `g`, momentum
-    /// state `v`.
-    fn apply(self, p: &mut [T], g: &[T], v: &mut [T]) {
-        let SgdRule {
-            lr,
-            weight_decay,
-            scale,
-            ..
+/// Where a rule is applied: `update(θ, g, v)` on each parameter `θ` with
+/// its gradient `g` and momentum state `v`.
+trait Each<T> {
+    fn each(self, update: impl Fn(&mut T, T, &mut T) + Copy);
+}
+
+/// One tensor: parameters, gradient, momentum state.
+impl<T: Scalar> Each<T> for (&mut [T], &[T], &mut [T]) {
+    #[inline(always)]
+    fn each(self, update: impl Fn(&mut T, T, &mut T) + Copy) {
+        let (p, g, v) = self;
+        for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
+            update(p, g, v);
+        }
+    }
+}
+
+/// Every tensor of a network, visited in straight-line code.
+struct AllParameters<'a, N: Network> {
+    params: &'a mut N::Layers,
+    grads: &'a Gradients<N>,
+    state: &'a mut Gradients<N>,
+}
+
+impl<N: Network> Each<N::Scalar> for AllParameters<'_, N> {
+    #[inline(always)]
+    fn each(self, update: impl Fn(&mut N::Scalar, N::Scalar, &mut N::Scalar) + Copy) {
+        let AllParameters {
+            params,
+            grads,
+            state,
         } = self;
-        let triples = p.iter_mut().zip(g).zip(v.iter_mut());
+        params.for_each_tensor_mut(&mut |i, p| {
+            (p, grads.tensor(i), state.tensor_mut(i)).each(update);
+        });
+    }
+}
+
+impl<T: Scalar> SgdRule<T> {
+    /// The rule on every parameter of `target`. The choice of rule is made
+    /// once, outside the loops.
+    #[inline(always)]
+    fn apply(self, target: impl Each<T>) {
+        let (scale, weight_decay) = (self.scale, self.weight_decay);
+        if scale == T::ONE && weight_decay == T::ZERO {
+            // The common case, without two multiplications and an addition
+            // per parameter that would not change the result.
+            self.apply_with(target, |g, _| g);
+        } else {
+            self.apply_with(target, move |g, p| scale * g + weight_decay * p);
+        }
+    }
+
+    /// The rule with the effective gradient `grad(g, θ)`.
+    #[inline(always)]
+    fn apply_with(self, target: impl Each<T>, grad: impl Fn(T, T) -> T + Copy) {
+        let lr = self.lr;
         match (self.momentum, self.pytorch_form) {
-            (Momentum::None, _) => {
-                for ((p, &g), _) in triples {
-                    *p = *p - lr * (scale * g + weight_decay * *p);
-                }
-            }
-            (Momentum::Classic(alpha), false) => {
-                for ((p, &g), v) in triples {
-                    *v = alpha * *v - lr * (scale * g + weight_decay * *p);
-                    *p = *p + *v;
-                }
-            }
-            (Momentum::Nesterov(alpha), false) => {
-                for ((p, &g), v) in triples {
-                    let step = lr * (scale * g + weight_decay * *p);
-                    *v = alpha * *v - step;
-                    *p = *p + alpha * *v - step;
-                }
-            }
-            (Momentum::Classic(alpha), true) => {
-                for ((p, &g), v) in triples {
-                    *v = alpha * *v + scale * g + weight_decay * *p;
-                    *p = *p - lr * *v;
-                }
-            }
-            (Momentum::Nesterov(alpha), true) => {
-                for ((p, &g), v) in triples {
-                    let g = scale * g + weight_decay * *p;
-                    *v = alpha * *v + g;
-                    *p = *p - lr * (g + alpha * *v);
-                }
-            }
+            (Momentum::None, _) => target.each(move |p, g, _| {
+                *p = *p - lr * grad(g, *p);
+            }),
+            (Momentum::Classic(alpha), false) => target.each(move |p, g, v| {
+                *v = alpha * *v - lr * grad(g, *p);
+                *p = *p + *v;
+            }),
+            (Momentum::Nesterov(alpha), false) => target.each(move |p, g, v| {
+                let step = lr * grad(g, *p);
+                *v = alpha * *v - step;
+                *p = *p + alpha * *v - step;
+            }),
+            (Momentum::Classic(alpha), true) => target.each(move |p, g, v| {
+                *v = alpha * *v + grad(g, *p);
+                *p = *p - lr * *v;
+            }),
+            (Momentum::Nesterov(alpha), true) => target.each(move |p, g, v| {
+                let g = grad(g, *p);
+                *v = alpha * *v + g;
+                *p = *p - lr * (g + alpha * *v);
+            }),
         }
     }
 }
@@ -268,7 +302,7 @@ mod tests {
             scale: 1.0,
             pytorch_form: false,
         };
-        rule.apply(p, g, v);
+        rule.apply((p, g, v));
     }
 
     #[test]

@@ -12,4 +12,5 @@ mod learning;
 mod optimizers;
 mod pytorch;
 mod serde_roundtrip;
+mod tensors;
 mod values;
