@@ -248,10 +248,19 @@ pub mod portable {
         dy: &[[T; R]; B],
         dx: &mut [[T; C]; B],
     ) {
-        *dx = Zeroed::ZERO;
-        for (o, row) in w.0.iter().enumerate() {
+        // The first row sets dX, the others add to it: no sums from zero.
+        let Some((first, rest)) = w.0.split_first() else {
+            *dx = Zeroed::ZERO;
+            return;
+        };
+        for (db, xb) in dy.iter().zip(dx.iter_mut()) {
+            for (v, &wv) in xb.iter_mut().zip(first) {
+                *v = db[0] * wv;
+            }
+        }
+        for (o, row) in rest.iter().enumerate() {
             for (db, xb) in dy.iter().zip(dx.iter_mut()) {
-                axpy(db[o], row, xb);
+                axpy(db[o + 1], row, xb);
             }
         }
     }
@@ -281,18 +290,24 @@ const LANES: usize = 8;
 pub fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
     let (ac, at) = a.as_chunks::<LANES>();
     let (bc, bt) = b.as_chunks::<LANES>();
-    let mut acc = [T::ZERO; LANES];
+    // Sums start from the first product, not from zero: for a short
+    // vector the additions of zero would be most of the dependency chain.
+    let tail = at.iter().zip(bt).map(|(&x, &y)| x * y).reduce(|s, p| s + p);
+    let (Some((a0, ac)), Some((b0, bc))) = (ac.split_first(), bc.split_first()) else {
+        return tail.unwrap_or(T::ZERO);
+    };
+    let mut acc: [T; LANES] = core::array::from_fn(|k| a0[k] * b0[k]);
     for (x, y) in ac.iter().zip(bc) {
         for k in 0..LANES {
             acc[k] = acc[k] + x[k] * y[k];
         }
     }
-    let mut tail = T::ZERO;
-    for (&x, &y) in at.iter().zip(bt) {
-        tail = tail + x * y;
-    }
     let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
-    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) + tail
+    let sum = ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7));
+    match tail {
+        Some(t) => sum + t,
+        None => sum,
+    }
 }
 
 /// `y += a x` over the common length.
