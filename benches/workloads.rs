@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime};
 
 use baseline::{Act, Mlp};
 use constnet::prelude::*;
-use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
 network! {
     /// W1: 2-8-1, tanh hidden, sigmoid output.
@@ -89,30 +89,45 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     group
 }
 
+/// Benchmarks one training epoch per iteration, each from a fresh copy of
+/// `start` (network and optimiser state), so that the figure does not depend
+/// on how many iterations criterion runs. Training on and on would change
+/// what is measured: on these random labels the weights of units that stop
+/// learning shrink towards zero until they are subnormal numbers, on which
+/// every implementation's arithmetic is many times slower on x86.
+fn train_bench<S: Clone>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    start: &S,
+    mut epoch: impl FnMut(&mut S),
+) {
+    g.bench_function(name, |b| {
+        b.iter_batched_ref(|| start.clone(), &mut epoch, BatchSize::LargeInput)
+    });
+}
+
 fn w1(c: &mut Criterion) {
     let mut rng = SmallRng::seed_from_u64(1);
-    let mut net = W1::random(&mut rng);
-    let mut base = baseline_of(
+    let net = W1::random(&mut rng);
+    let base = baseline_of(
         &net,
         &[2, 8, 1],
         &[Act::Tanh, Act::Sigmoid],
         baseline::Loss::Mse,
     )
     .sgd(0.1, 0.0);
-    let mut opt = Sgd::new(0.1);
     let data = dataset::<2>(&mut rng, 2);
     let mut base_data = as_vecs(&data);
     let mut data: Vec<_> = data.into_iter().map(|(x, c)| (x, [c as f32])).collect();
 
     let mut g = group(c, "W1");
-    g.bench_function("train b1/constnet", |b| {
-        b.iter(|| {
-            net.train_epoch::<1>(black_box(&mut data), &Mse, &mut opt, &mut rng)
-                .unwrap()
-        })
+    let start = (net.clone(), Sgd::<W1>::new(0.1));
+    train_bench(&mut g, "train b1/constnet", &start, |(net, opt)| {
+        let loss = net.train_epoch::<1>(black_box(&mut data), &Mse, opt, &mut rng);
+        black_box(loss.unwrap());
     });
-    g.bench_function("train b1/baseline", |b| {
-        b.iter(|| base.train_epoch(black_box(&mut base_data), 1, &mut rng))
+    train_bench(&mut g, "train b1/baseline", &base, |base| {
+        black_box(base.train_epoch(black_box(&mut base_data), 1, &mut rng));
     });
     g.bench_function("predict b1/constnet", |b| {
         b.iter(|| {
@@ -141,36 +156,34 @@ fn classifier<N, const I: usize>(
     sizes: &[usize],
     inference: bool,
 ) where
-    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize>,
+    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize> + Clone,
     SoftmaxCrossEntropy: Loss<N::Output, usize>,
 {
     let mut rng = SmallRng::seed_from_u64(seed);
-    let mut net: Box<N> = Box::new(N::random(&mut rng));
+    let net: Box<N> = Box::new(N::random(&mut rng));
     let acts: Vec<Act> = (1..sizes.len() - 1)
         .map(|_| Act::Relu)
         .chain([Act::Identity])
         .collect();
-    let mut base =
-        baseline_of(&*net, sizes, &acts, baseline::Loss::SoftmaxCrossEntropy).sgd(0.01, 0.9);
-    let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).momentum(0.9));
+    let base = baseline_of(&*net, sizes, &acts, baseline::Loss::SoftmaxCrossEntropy).sgd(0.01, 0.9);
+    let opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).momentum(0.9));
     let mut data = dataset::<I>(&mut rng, 10);
     let mut base_data = as_vecs(&data);
     let inputs: Vec<[f32; I]> = data.iter().map(|(x, _)| *x).collect();
 
     let mut g = group(c, name);
-    g.bench_function("train b32/constnet", |b| {
-        b.iter(|| {
-            net.train_epoch::<32>(
-                black_box(&mut data),
-                &SoftmaxCrossEntropy,
-                &mut *opt,
-                &mut rng,
-            )
-            .unwrap()
-        })
+    let start = (net.clone(), opt);
+    train_bench(&mut g, "train b32/constnet", &start, |(net, opt)| {
+        let loss = net.train_epoch::<32>(
+            black_box(&mut data),
+            &SoftmaxCrossEntropy,
+            &mut **opt,
+            &mut rng,
+        );
+        black_box(loss.unwrap());
     });
-    g.bench_function("train b32/baseline", |b| {
-        b.iter(|| base.train_epoch(black_box(&mut base_data), 32, &mut rng))
+    train_bench(&mut g, "train b32/baseline", &base, |base| {
+        black_box(base.train_epoch(black_box(&mut base_data), 32, &mut rng));
     });
     if inference {
         g.bench_function("predict b1/constnet", |b| {

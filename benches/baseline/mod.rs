@@ -66,6 +66,7 @@ pub enum Loss {
 }
 
 /// One dense layer and its activation.
+#[derive(Clone)]
 pub struct Layer {
     inputs: usize,
     outputs: usize,
@@ -79,6 +80,7 @@ pub struct Layer {
 }
 
 /// A multilayer perceptron trained by mini-batch SGD with momentum.
+#[derive(Clone)]
 pub struct Mlp {
     layers: Vec<Layer>,
     loss: Loss,
