@@ -3,9 +3,9 @@
 //! Every network is generic over its scalar through [`Scalar`], which is
 //! implemented for `f32` and `f64`. Float functions (`exp`, `tanh`, `ln`)
 //! come from `std` with the `std` feature and from the pure-Rust `libm` crate
-//! with the `libm` feature, through [`num_traits::Float`]; the activations'
-//! `f32` `exp`, `tanh` and sigmoid are constnet's own, which vectorise
-//! (within 2.5 ulp of the exact values).
+//! with the `libm` feature, through [`num_traits::Float`], except `f32`'s
+//! `tanh`, which is constnet's own: it vectorises, and is within 2 ulp of
+//! the exact value.
 
 use core::fmt::{Debug, Display};
 
@@ -46,63 +46,24 @@ impl<Z: Zeroed, const N: usize> Zeroed for [Z; N] {
 mod sealed {
     use num_traits::Float;
 
-    /// Seals [`Scalar`](super::Scalar), and carries the functions the
-    /// activations and losses compute with: for `f32`, constnet's own,
-    /// which vectorise (see `crate::math`); for `f64`, the standard ones.
+    /// Seals [`Scalar`](super::Scalar), and carries the functions whose
+    /// implementation depends on the type: `f32`'s `tanh` is constnet's own,
+    /// which vectorises (see `crate::math`); `f64` uses the standard one.
     pub trait Sealed: Sized {
-        fn exp_(self) -> Self;
         fn tanh_(self) -> Self;
-        fn sigmoid_(self) -> Self;
-        /// The sigmoid of a lone value: for `f32`, from the standard `exp`,
-        /// whose table lookup has a shorter chain of dependent operations
-        /// than the polynomial, which pays only when it fills a vector.
-        fn sigmoid_few_(self) -> Self;
-    }
-
-    /// `1 / (1 + e⁻ˣ)` through `e^{−|x|}`, so that `exp` never overflows.
-    #[inline(always)]
-    fn sigmoid_by_exp<T: Float>(x: T) -> T {
-        let e = (-x.abs()).exp();
-        // NaN fails the comparison and takes `e`, which is NaN.
-        let numerator = if x >= T::zero() { T::one() } else { e };
-        numerator / (T::one() + e)
     }
 
     impl Sealed for f32 {
         #[inline(always)]
-        fn exp_(self) -> Self {
-            crate::math::exp(self)
-        }
-        #[inline(always)]
         fn tanh_(self) -> Self {
             crate::math::tanh(self)
-        }
-        #[inline(always)]
-        fn sigmoid_(self) -> Self {
-            crate::math::sigmoid(self)
-        }
-        #[inline(always)]
-        fn sigmoid_few_(self) -> Self {
-            sigmoid_by_exp(self)
         }
     }
 
     impl Sealed for f64 {
         #[inline]
-        fn exp_(self) -> Self {
-            Float::exp(self)
-        }
-        #[inline]
         fn tanh_(self) -> Self {
             Float::tanh(self)
-        }
-        #[inline]
-        fn sigmoid_(self) -> Self {
-            sigmoid_by_exp(self)
-        }
-        #[inline]
-        fn sigmoid_few_(self) -> Self {
-            sigmoid_by_exp(self)
         }
     }
 }

@@ -1,5 +1,5 @@
-"""Fits the polynomial coefficients of constnet's f32 `exp`, `tanh` and
-sigmoid (src/math.rs) and prints them as Rust literals.
+"""Fits the polynomial coefficients of constnet's f32 `tanh` (src/math.rs)
+and prints them as Rust literals.
 
     python3 tools/fit_math.py
 
@@ -11,8 +11,6 @@ rounding (the printed figure, in units of 2^-24). The measured error of
 the f32 functions built from these coefficients is checked by the tests in
 src/math.rs.
 
-- EXP_P: exp(r) = 1 + r + r^2 P(r) on |r| <= ln(2)/2, P of degree 5: the
-  range left after writing x = n ln 2 + r.
 - EXP2_P: 2^f = 1 + f P(f) on |f| <= 1/2, P of degree 4: tanh's e^(-2|x|),
   written as 2^(n + f).
 - TANH_Q: tanh(x) = x + x^3 Q(x^2) on |x| <= 1, Q of degree 6: below 1,
@@ -33,18 +31,6 @@ def weighted_fit(t, target, weight, degree):
     a = np.vander(t, degree + 1, increasing=True) * weight[:, None]
     c, *_ = np.linalg.lstsq(a, target * weight, rcond=None)
     return c
-
-
-def exp_coefficients():
-    h = np.log(2) / 2
-    r = chebyshev_nodes(-h, h, 4000)
-    r = r[np.abs(r) > 1e-6]
-    target = (np.exp(r) - 1 - r) / r**2
-    # error of exp(r) = r^2 * error of P; relative to exp(r)
-    c = weighted_fit(r, target, r**2 / np.exp(r), 5)
-    check = np.linspace(-h, h, 100001)
-    error = np.abs((1 + check + check**2 * np.polyval(c[::-1], check)) / np.exp(check) - 1)
-    return c, error.max()
 
 
 def exp2_coefficients():
@@ -81,6 +67,5 @@ def rust(name, fit):
 
 
 if __name__ == "__main__":
-    print(rust("EXP_P", exp_coefficients()))
     print(rust("EXP2_P", exp2_coefficients()))
     print(rust("TANH_Q", tanh_coefficients()))

@@ -41,20 +41,9 @@ macro_rules! parameterless {
 }
 
 /// Implements `Layer` for an element-wise activation from `f(x)` and its
-/// derivative written in terms of the input `x` and output `y`. An
-/// optional `few:` form of `f` serves passes with fewer values than a
-/// vector register holds (a lone output), where a vectorising form has no
-/// lanes to fill and only its latency counts.
+/// derivative written in terms of the input `x` and output `y`.
 macro_rules! elementwise {
     ($name:ty, |$s:ident, $x:ident| $f:expr, |$s2:ident, $xd:ident, $yd:ident| $df:expr) => {
-        elementwise!($name, |$s, $x| $f, few: |$s, $x| $f, |$s2, $xd, $yd| $df);
-    };
-    (
-        $name:ty,
-        |$s:ident, $x:ident| $f:expr,
-        few: |$sf:ident, $xf:ident| $few:expr,
-        |$s2:ident, $xd:ident, $yd:ident| $df:expr
-    ) => {
         impl<T: Scalar, const N: usize> Layer<[T; N]> for $name {
             type Output = [T; N];
             type Trace<const B: usize> = ();
@@ -68,17 +57,9 @@ macro_rules! elementwise {
             ) {
                 // One loop over the whole batch, as flat slices: simple
                 // enough for the compiler to vectorise.
-                let all = x.as_flattened().iter().zip(y.as_flattened_mut());
-                if B * N < FEW {
-                    let $sf = self;
-                    for (&$xf, yv) in all {
-                        *yv = $few;
-                    }
-                } else {
-                    let $s = self;
-                    for (&$x, yv) in all {
-                        *yv = $f;
-                    }
+                let $s = self;
+                for (&$x, yv) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
+                    *yv = $f;
                 }
             }
 
@@ -103,9 +84,6 @@ macro_rules! elementwise {
         }
     };
 }
-
-/// Passes over fewer values than this use an activation's `few:` form.
-const FEW: usize = 4;
 
 /// The identity `f(x) = x`: the output activation for regression.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -183,12 +161,18 @@ elementwise!(
 pub struct Sigmoid;
 
 parameterless!(Sigmoid, Init::Xavier, Sigmoid);
-elementwise!(
-    Sigmoid,
-    |_s, x| x.sigmoid_(),
-    few: |_s, x| x.sigmoid_few_(),
-    |_s, _x, y| y * (T::ONE - y)
-);
+
+/// The sigmoid, written so that `exp` never overflows: `1 / (1 + e)` for
+/// `x ≥ 0` and `e / (1 + e)` below, with `e = e^{−|x|}`.
+#[inline]
+fn sigmoid<T: Scalar>(x: T) -> T {
+    let e = (-x.abs()).exp();
+    // NaN fails the comparison and takes `e`, which is NaN.
+    let numerator = if x >= T::ZERO { T::ONE } else { e };
+    numerator / (T::ONE + e)
+}
+
+elementwise!(Sigmoid, |_s, x| sigmoid(x), |_s, _x, y| y * (T::ONE - y));
 
 /// The hyperbolic tangent, with `f′ = 1 − y²`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -214,11 +198,12 @@ parameterless!(Softmax, Init::Xavier, Softmax);
 #[inline]
 pub(crate) fn softmax<T: Scalar, const N: usize>(x: &[T; N], y: &mut [T; N]) -> T {
     let max = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-    let mut sum = T::ZERO;
+    // The exponentials first, then the sum: one loop doing both would make
+    // each exp wait for the sum before it.
     for (yv, &xv) in y.iter_mut().zip(x) {
-        *yv = (xv - max).exp_();
-        sum = sum + *yv;
+        *yv = (xv - max).exp();
     }
+    let sum = y.iter().fold(T::ZERO, |sum, &v| sum + v);
     let inv = T::ONE / sum;
     for yv in y.iter_mut() {
         *yv = *yv * inv;
