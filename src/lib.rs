@@ -69,7 +69,8 @@
 //!
 //! # Features
 //!
-//! - `std` (default): float functions from the standard library.
+//! - `std` (default): float functions from the standard library (except
+//!   `f32`'s `tanh`, which is constnet's own; see [`Tanh`]).
 //! - `alloc` (part of `std`): networks, gradients and optimiser state built
 //!   directly on the heap, for networks too big for the stack; see [`heap`].
 //! - `libm`: float functions from the `libm` crate, for `no_std` targets:

@@ -175,6 +175,11 @@ fn sigmoid<T: Scalar>(x: T) -> T {
 elementwise!(Sigmoid, |_s, x| sigmoid(x), |_s, _x, y| y * (T::ONE - y));
 
 /// The hyperbolic tangent, with `f′ = 1 − y²`.
+///
+/// For `f32` it is computed by constnet's own branch-free polynomial,
+/// within 2 ulp of the exact value, which the compiler can vectorise over
+/// a layer or a batch (the standard `tanhf` is a call per value); for
+/// `f64`, by the standard function.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tanh;
 
