@@ -106,6 +106,33 @@ fn train_bench<S: Clone>(
     });
 }
 
+/// Benchmarks predictions one sample at a time, constnet then the
+/// baseline, on the same inputs.
+fn predict_bench<N: Network<Scalar = f32>>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    net: &N,
+    inputs: &[N::Input],
+    base: &Mlp,
+    base_data: &[(Vec<f32>, usize)],
+) {
+    g.bench_function("predict b1/constnet", |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|x| net.predict(black_box(x)).as_slice()[0])
+                .sum::<f32>()
+        })
+    });
+    g.bench_function("predict b1/baseline", |b| {
+        b.iter(|| {
+            base_data
+                .iter()
+                .map(|(x, _)| base.predict(black_box(x))[0])
+                .sum::<f32>()
+        })
+    });
+}
+
 fn w1(c: &mut Criterion) {
     let mut rng = SmallRng::seed_from_u64(1);
     let net = W1::random(&mut rng);
@@ -129,21 +156,8 @@ fn w1(c: &mut Criterion) {
     train_bench(&mut g, "train b1/baseline", &base, |base| {
         black_box(base.train_epoch(black_box(&mut base_data), 1, &mut rng));
     });
-    g.bench_function("predict b1/constnet", |b| {
-        b.iter(|| {
-            data.iter()
-                .map(|(x, _)| net.predict(black_box(x))[0])
-                .sum::<f32>()
-        })
-    });
-    g.bench_function("predict b1/baseline", |b| {
-        b.iter(|| {
-            base_data
-                .iter()
-                .map(|(x, _)| base.predict(black_box(x))[0])
-                .sum::<f32>()
-        })
-    });
+    let inputs: Vec<[f32; 2]> = data.iter().map(|(x, _)| *x).collect();
+    predict_bench(&mut g, &net, &inputs, &base, &base_data);
     g.finish();
 }
 
@@ -186,22 +200,7 @@ fn classifier<N, const I: usize>(
         black_box(base.train_epoch(black_box(&mut base_data), 32, &mut rng));
     });
     if inference {
-        g.bench_function("predict b1/constnet", |b| {
-            b.iter(|| {
-                inputs
-                    .iter()
-                    .map(|x| net.predict(black_box(x)).as_slice()[0])
-                    .sum::<f32>()
-            })
-        });
-        g.bench_function("predict b1/baseline", |b| {
-            b.iter(|| {
-                base_data
-                    .iter()
-                    .map(|(x, _)| base.predict(black_box(x))[0])
-                    .sum::<f32>()
-            })
-        });
+        predict_bench(&mut g, &*net, &inputs, &base, &base_data);
         let (batches, _) = inputs.as_chunks::<32>();
         g.bench_function("predict b32/constnet", |b| {
             b.iter(|| {
