@@ -39,59 +39,15 @@
 //! batch's activations. The main thread's 8 MiB then holds at most about
 //! 700,000 parameters and a spawned thread's 2 MiB about 175,000; well
 //! before that, use these constructors (or a bigger stack).
-
-#![allow(unsafe_code)]
-
-/// A type for which a value whose bytes are all zero is valid: the float
-/// parameters and buffers of layers, networks, gradients and optimisers.
-///
-/// # Safety
-///
-/// An all-zero bit pattern must be a valid value of the type, with no
-/// invariant broken (no references, no `NonZero`, no enum without a
-/// variant whose discriminant and fields are all zero).
-pub unsafe trait ZeroBits {}
-
-// SAFETY: 0.0 is a valid float; a unit is zero-sized; arrays and the layer
-// and gradient types hold only such fields.
-unsafe impl ZeroBits for f32 {}
-// SAFETY: as above.
-unsafe impl ZeroBits for f64 {}
-// SAFETY: as above.
-unsafe impl ZeroBits for () {}
-// SAFETY: an array of zero-valid elements.
-unsafe impl<T: ZeroBits, const N: usize> ZeroBits for [T; N] {}
-// SAFETY: `Matrix` is a transparent array.
-unsafe impl<T: ZeroBits, const R: usize, const C: usize> ZeroBits for crate::Matrix<T, R, C> {}
-// SAFETY: a matrix and an array.
-unsafe impl<T: ZeroBits, const I: usize, const O: usize> ZeroBits for crate::Dense<T, I, O> {}
-// SAFETY: two zero-valid fields.
-unsafe impl<A: ZeroBits, B: ZeroBits> ZeroBits for crate::Chain<A, B> {}
-// SAFETY: a single `f32` (a slope of 0 is valid; `randomize` sets the default).
-unsafe impl ZeroBits for crate::LeakyRelu {}
-// SAFETY: zero-sized unit structs.
-unsafe impl ZeroBits for crate::Identity {}
-// SAFETY: as above.
-unsafe impl ZeroBits for crate::Relu {}
-// SAFETY: as above.
-unsafe impl ZeroBits for crate::Sigmoid {}
-// SAFETY: as above.
-unsafe impl ZeroBits for crate::Tanh {}
-// SAFETY: as above.
-unsafe impl ZeroBits for crate::Softmax {}
-// SAFETY: a transparent wrapper around the layers' gradient type.
-unsafe impl<N> ZeroBits for crate::Gradients<N>
-where
-    N: crate::Network,
-    <N::Layers as crate::Parameters<N::Scalar>>::Grad: ZeroBits,
-{
-}
+//!
+//! Every value is made zero first, directly in the allocation, which is
+//! what [`Zeroable`](bytemuck::Zeroable) promises is valid: layers derive
+//! it (see [`Describe`](crate::layer::Describe)), and `network!` types,
+//! chains and gradients have it when their layers do.
 
 /// A `Box<T>` whose bytes are all zero, allocated zeroed: no value of `T`
 /// is built on the stack.
 #[cfg(feature = "alloc")]
-pub fn zeroed_box<T: ZeroBits>() -> alloc::boxed::Box<T> {
-    let zeroed = alloc::boxed::Box::<T>::new_zeroed();
-    // SAFETY: `T: ZeroBits` makes all-zero bytes a valid `T`.
-    unsafe { zeroed.assume_init() }
+pub fn zeroed_box<T: bytemuck::Zeroable>() -> alloc::boxed::Box<T> {
+    bytemuck::zeroed_box()
 }

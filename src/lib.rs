@@ -134,13 +134,18 @@ pub use matrix::Matrix;
 pub use network::{Gradients, Label, Network};
 pub use optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Scheduled, Sgd};
 pub use scalar::{Scalar, Vector, Zeroed};
-pub use tensors::{Parameters, Tensors};
+pub use tensors::Tensors;
 pub use train::{Train, TrainError};
 
 pub use format::{EncodeError, LoadError, Save};
 
 /// The `rand` crate constnet uses, for seeding and for the `Rng` bound.
 pub use rand;
+
+/// The `bytemuck` crate, whose [`Zeroable`](bytemuck::Zeroable) every layer
+/// has: `#[bytemuck(crate = "constnet::bytemuck")]` lets its derive work
+/// without a dependency of your own.
+pub use bytemuck;
 
 /// The `serde` crate, for the impls `network!` emits with the `serde`
 /// feature.
@@ -154,16 +159,17 @@ pub mod prelude {
     pub use crate::format::FromSafetensors;
     pub use crate::format::{LoadError, Save};
     pub use crate::layer::{
-        Chain, Dense, Identity, Init, Layer, LeakyRelu, RandomInit, Relu, Sigmoid, Softmax, Tanh,
-        Then,
+        Chain, Dense, Describe, Elementwise, Identity, Init, Layer, LayerKind, LeakyRelu, Map,
+        Relu, Sigmoid, Softmax, Tanh, Tensor, Then,
     };
     pub use crate::loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
     pub use crate::network;
     pub use crate::network::{Gradients, Label, Network};
     pub use crate::optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Sgd};
     pub use crate::scalar::{Scalar, Vector, Zeroed};
-    pub use crate::tensors::{Parameters, Tensors};
+    pub use crate::tensors::Tensors;
     pub use crate::train::{Train, TrainError};
+    pub use bytemuck::Zeroable;
     pub use rand::rngs::SmallRng;
     pub use rand::{Rng, RngExt, SeedableRng};
 }

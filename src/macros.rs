@@ -25,17 +25,21 @@
 ///   width so far;
 /// - `Dense<I, O>`: the same with its input width written out, which the
 ///   compiler checks against the width so far;
-/// - any other type that keeps the width: an activation ([`Identity`],
-///   [`Relu`], [`LeakyRelu`], [`Sigmoid`], [`Tanh`], [`Softmax`]) or a
-///   layer of your own that implements [`Layer`] and [`RandomInit`].
+/// - any other layer type: an activation ([`Identity`], [`Relu`],
+///   [`LeakyRelu`], [`Sigmoid`], [`Tanh`], [`Softmax`]), a layer of your
+///   own (see [`layer`](crate::layer#writing-your-own-layer)), or another
+///   network. Its output width comes from its type (`<L as
+///   Layer<[T; W]>>::Output`), so layers that change the width work
+///   anywhere in the list.
 ///
 /// Widths are anything that fits in one token tree: a literal, a constant's
 /// name, or a braced expression (`{ 28 * 28 }`).
 ///
 /// The type is a struct around a [`Chain`] of the layers. It implements
-/// [`Network`] (and so [`Train`](crate::Train)), [`Layer`] (so networks
-/// compose), `Clone`, `PartialEq` and a `Debug` that prints the layers, not
-/// the numbers. It has a `const fn new(layers)`, so trained parameters can
+/// [`Network`] (and so [`Train`](crate::Train)), [`Layer`] and
+/// [`Architecture`] (so a network can be a layer of another), `Clone`,
+/// `PartialEq` (when its layers have it), [`Zeroable`](bytemuck::Zeroable)
+/// and a `Debug` that prints the layers, not the numbers. It has a `const fn new(layers)`, so trained parameters can
 /// be written as literals into a `static`. Nothing in it allocates or uses
 /// trait objects.
 ///
@@ -43,14 +47,19 @@
 /// to (paths shortened):
 ///
 /// ```text
-/// #[derive(Clone, PartialEq)]
+/// #[derive(Clone)]
 /// struct Net { layers: Chain<Dense<f32, 2, 3>, Relu> }
 /// impl Net { const fn new(layers: Chain<Dense<f32, 2, 3>, Relu>) -> Self { … } }
 /// impl Network for Net { type Input = [f32; 2]; type Layers = Chain<…>; … }
-/// impl Layer<[f32; 2]> for Net { type Grad = Gradients<Net>; … }  // delegates
-/// impl Tensors<f32> for Net { … }  impl RandomInit for Net { … }
-/// impl Debug for Net { … }
+/// impl Layer<[f32; 2]> for Net { … }         // these delegate to the layers
+/// impl Tensors<f32> for Net { … }
+/// impl Architecture<[f32; 2]> for Net { … }
+/// unsafe impl Zeroable for Net {}           // its one field is Zeroable
+/// impl PartialEq for Net { … }  impl Debug for Net { … }
 /// ```
+///
+/// The generated code names its own generic parameters so that they
+/// cannot be confused with your types or constants, whatever their names.
 ///
 /// Layers that do not fit together do not compile:
 ///
@@ -71,7 +80,7 @@
 /// [`Tanh`]: crate::layer::Tanh
 /// [`Softmax`]: crate::layer::Softmax
 /// [`Layer`]: crate::Layer
-/// [`RandomInit`]: crate::layer::RandomInit
+/// [`Architecture`]: crate::layer::Architecture
 /// [`Chain`]: crate::Chain
 /// [`Network`]: crate::Network
 #[macro_export]
@@ -93,56 +102,54 @@ macro_rules! network {
     // width so far. The chain `Chain<L1, Chain<L2, L3>>` is built as the
     // tokens `[Chain<L1, Chain<L2,]`, the pending last layer `[L3]` and the
     // closing `[> >]`: each layer costs one expansion, so deep networks stay
-    // within the recursion limit. Each kind of layer has two rules: one for
-    // the first layer (`[]` pending), one for the layers after it.
+    // within the recursion limit. A layer becomes the pending one through
+    // `@push`, which moves the previous pending layer into the chain.
 
     // `Dense<O>`: its input width is the width so far.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [] [] []
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         Dense < $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$o] [] [] [$crate::Dense<$t, $w, $o>]
-            $($($rest)*)?);
-    };
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]
-        Dense < $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$o]
-            [$($open)* $crate::Chain<$last,] [$($close)* >] [$crate::Dense<$t, $w, $o>]
-            $($($rest)*)?);
+        $crate::network!(@push $h ($t) $i [$o] $open $close $last
+            [$crate::Dense<$t, $w, $o>] $($($rest)*)?);
     };
     // `Dense<I, O>`: written out; the compiler checks `I` against the width so far.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [] [] []
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$o] [] [] [$crate::Dense<$t, $a, $o>]
-            $($($rest)*)?);
-    };
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]
-        Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$o]
-            [$($open)* $crate::Chain<$last,] [$($close)* >] [$crate::Dense<$t, $a, $o>]
-            $($($rest)*)?);
+        $crate::network!(@push $h ($t) $i [$o] $open $close $last
+            [$crate::Dense<$t, $a, $o>] $($($rest)*)?);
     };
     // No layers left: emit the type.
     (@munch $h:tt ($t:ty) ($input:tt) [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]) => {
         $crate::network!(@emit $h ($t) ($input) ($w) ($($open)* $last $($close)*));
     };
-    // Any other layer keeps the width.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [] [] []
+    // Any other layer: its output width is what its type says.
+    (@munch $h:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         $layer:ty $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$w] [] [] [$layer] $($($rest)*)?);
+        $crate::network!(@push $h ($t) $i
+            [{ <<$layer as $crate::Layer<[$t; $w]>>::Output as $crate::Vector>::LEN }]
+            $open $close $last [$layer] $($($rest)*)?);
     };
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]
-        $layer:ty $(, $($rest:tt)*)?) => {
-        $crate::network!(@munch $h ($t) $i [$w]
-            [$($open)* $crate::Chain<$last,] [$($close)* >] [$layer] $($($rest)*)?);
+
+    // @push ... [new layer] rest: the new layer becomes the pending one; the
+    // previous one, if any, opens a chain.
+    (@push $h:tt ($t:ty) $i:tt $w:tt [] [] [] [$new:ty] $($rest:tt)*) => {
+        $crate::network!(@munch $h ($t) $i $w [] [] [$new] $($rest)*);
+    };
+    (@push $h:tt ($t:ty) $i:tt $w:tt [$($open:tt)*] [$($close:tt)*] [$last:ty] [$new:ty]
+        $($rest:tt)*) => {
+        $crate::network!(@munch $h ($t) $i $w
+            [$($open)* $crate::Chain<$last,] [$($close)* >] [$new] $($rest)*);
     };
 
     // @emit {header} (scalar) (input width) (output width) (layers type): the
     // struct and its impls. Only the `Network` impl states that the layers fit,
-    // so a chain that does not fit is reported once, there; the `Layer` impl is
-    // generic with the same fact as a where-clause, and simply does not apply.
+    // so a chain that does not fit is reported once, there; the other impls
+    // state it as a higher-ranked bound, which may be false without an error
+    // of its own. The impls' generic parameters are named `__CONSTNET_*` and every const argument
+    // is braced, so no name from the caller's module can capture them.
     (@emit { $(#[$meta:meta])* $vis:vis $name:ident } ($t:ty) ($input:tt) ($output:tt) ($layers:ty)) => {
         $crate::__network_serde!($name);
         $(#[$meta])*
-        #[derive(Clone, PartialEq)]
+        #[derive(Clone)]
         $vis struct $name {
             layers: $layers,
         }
@@ -173,50 +180,110 @@ macro_rules! network {
             }
         }
 
-        impl<X> $crate::Layer<X> for $name
+        impl $crate::Layer<[$t; $input]> for $name
         where
-            X: $crate::Vector<Scalar = $t>,
-            $layers: $crate::Layer<X>,
+            for<'__constnet> $layers: $crate::Layer<[$t; $input]>,
         {
-            type Output = <$layers as $crate::Layer<X>>::Output;
-            type Trace<const B: usize> = <$layers as $crate::Layer<X>>::Trace<B>;
-            const DEPTH: usize = <$layers as $crate::Layer<X>>::DEPTH;
+            type Output = <$layers as $crate::Layer<[$t; $input]>>::Output;
+            type Trace<const __CONSTNET_B: usize> =
+                <$layers as $crate::Layer<[$t; $input]>>::Trace<{ __CONSTNET_B }>;
+            const DEPTH: usize = <$layers as $crate::Layer<[$t; $input]>>::DEPTH;
 
             #[inline]
-            fn forward_train<const B: usize>(
+            fn forward_train<const __CONSTNET_B: usize>(
                 &self,
-                x: &[X; B],
-                y: &mut [Self::Output; B],
-                trace: &mut Self::Trace<B>,
+                x: &[[$t; $input]; __CONSTNET_B],
+                y: &mut [Self::Output; __CONSTNET_B],
+                trace: &mut Self::Trace<{ __CONSTNET_B }>,
             ) {
-                self.layers.forward_train(x, y, trace)
+                $crate::Layer::forward_train(&self.layers, x, y, trace)
             }
 
             #[inline]
-            fn backward<const B: usize>(
+            fn backward<const __CONSTNET_B: usize>(
                 &self,
-                x: &[X; B],
-                y: &[Self::Output; B],
-                dy: &[Self::Output; B],
-                trace: &Self::Trace<B>,
-                grad: &mut $crate::Gradients<$name>,
-                dx: ::core::option::Option<&mut [X; B]>,
+                x: &[[$t; $input]; __CONSTNET_B],
+                y: &[Self::Output; __CONSTNET_B],
+                dy: &[Self::Output; __CONSTNET_B],
+                trace: &Self::Trace<{ __CONSTNET_B }>,
+                grad: &mut Self,
+                dx: ::core::option::Option<&mut [[$t; $input]; __CONSTNET_B]>,
             ) {
-                self.layers.backward(x, y, dy, trace, &mut grad.0, dx)
+                $crate::Layer::backward(&self.layers, x, y, dy, trace, &mut grad.layers, dx)
+            }
+        }
+
+        impl $crate::layer::Architecture<[$t; $input]> for $name
+        where
+            for<'__constnet> $layers: $crate::layer::Architecture<[$t; $input]>,
+        {
+            const LAYERS: usize = <$layers as $crate::layer::Architecture<[$t; $input]>>::LAYERS;
+            const MAX_WIDTH: usize =
+                <$layers as $crate::layer::Architecture<[$t; $input]>>::MAX_WIDTH;
+            const NAME_BYTES: usize =
+                <$layers as $crate::layer::Architecture<[$t; $input]>>::NAME_BYTES;
+            const INIT_BEFORE: $crate::Init =
+                <$layers as $crate::layer::Architecture<[$t; $input]>>::INIT_BEFORE;
+
+            fn layer(index: usize) -> ::core::option::Option<$crate::layer::LayerInfo> {
+                <$layers as $crate::layer::Architecture<[$t; $input]>>::layer(index)
+            }
+            fn tensor_info(
+                index: usize,
+                i: usize,
+            ) -> ::core::option::Option<$crate::layer::TensorInfo> {
+                <$layers as $crate::layer::Architecture<[$t; $input]>>::tensor_info(index, i)
+            }
+            fn setting(&self, index: usize) -> ::core::option::Option<f32> {
+                $crate::layer::Architecture::<[$t; $input]>::setting(&self.layers, index)
+            }
+            fn set_setting(&mut self, index: usize, value: f32) -> bool {
+                $crate::layer::Architecture::<[$t; $input]>::set_setting(
+                    &mut self.layers,
+                    index,
+                    value,
+                )
+            }
+            fn randomize<__CONSTNET_R: $crate::rand::Rng + ?Sized>(
+                &mut self,
+                rng: &mut __CONSTNET_R,
+                force: ::core::option::Option<$crate::Init>,
+                next: $crate::Init,
+            ) {
+                $crate::layer::Architecture::<[$t; $input]>::randomize(
+                    &mut self.layers,
+                    rng,
+                    force,
+                    next,
+                )
+            }
+            fn write_types(out: &mut dyn ::core::fmt::Write) -> ::core::fmt::Result {
+                out.write_str(::core::stringify!($name))
+            }
+            fn write_value(&self, out: &mut dyn ::core::fmt::Write) -> ::core::fmt::Result {
+                out.write_str(::core::concat!(::core::stringify!($name), "::new("))?;
+                $crate::layer::Architecture::<[$t; $input]>::write_value(&self.layers, out)?;
+                out.write_str(")")
             }
         }
 
         // SAFETY: the struct's only field is the layers; the bound (made
         // higher-ranked so that it may be false without an error) makes the
         // impl apply only when all-zero layers are valid.
-        unsafe impl $crate::heap::ZeroBits for $name
+        #[allow(unsafe_code)]
+        unsafe impl $crate::bytemuck::Zeroable for $name
         where
-            for<'a> $layers: $crate::heap::ZeroBits,
+            for<'__constnet> $layers: $crate::bytemuck::Zeroable,
         {
         }
 
-        impl $crate::Parameters<$t> for $name {
-            type Grad = $crate::Gradients<$name>;
+        impl ::core::cmp::PartialEq for $name
+        where
+            for<'__constnet> $layers: ::core::cmp::PartialEq,
+        {
+            fn eq(&self, other: &Self) -> bool {
+                self.layers == other.layers
+            }
         }
 
         impl $crate::Tensors<$t> for $name {
@@ -243,32 +310,13 @@ macro_rules! network {
             }
         }
 
-        impl $crate::layer::RandomInit for $name {
-            const INIT_BEFORE: $crate::Init =
-                <$layers as $crate::layer::RandomInit>::INIT_BEFORE;
-
-            fn random_init<R: $crate::rand::Rng + ?Sized>(
-                rng: &mut R,
-                force: ::core::option::Option<$crate::Init>,
-                next: $crate::Init,
-            ) -> Self {
-                Self { layers: $crate::layer::RandomInit::random_init(rng, force, next) }
-            }
-
-            fn randomize<R: $crate::rand::Rng + ?Sized>(
-                &mut self,
-                rng: &mut R,
-                force: ::core::option::Option<$crate::Init>,
-                next: $crate::Init,
-            ) {
-                $crate::layer::RandomInit::randomize(&mut self.layers, rng, force, next)
-            }
-        }
-
         impl ::core::fmt::Debug for $name {
-            /// Prints the layers, not the parameters.
+            /// Prints the layers with their widths, not the parameters:
+            /// `Net[Dense<2→8> → Tanh<8> → Dense<8→1>]`.
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::core::write!(f, "{}[{:?}]", ::core::stringify!($name), self.layers)
+                f.write_str(::core::concat!(::core::stringify!($name), "["))?;
+                $crate::layer::write_layer_list::<[$t; $input], $layers>(f)?;
+                f.write_str("]")
             }
         }
     };

@@ -20,7 +20,7 @@
 
 use core::fmt;
 
-use crate::scalar::{Scalar, Zeroed};
+use crate::scalar::Scalar;
 use crate::simd;
 
 /// An `R × C` matrix stored as `R` rows of `C` scalars (row-major).
@@ -33,13 +33,9 @@ use crate::simd;
 /// w.matvec(&[1.0, -1.0], &mut y);
 /// assert_eq!(y, [-1.0, -1.0, -1.0]);
 /// ```
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, bytemuck::Zeroable)]
 #[repr(transparent)]
 pub struct Matrix<T, const R: usize, const C: usize>(pub [[T; C]; R]);
-
-impl<T: Zeroed, const R: usize, const C: usize> Zeroed for Matrix<T, R, C> {
-    const ZERO: Self = Matrix(Zeroed::ZERO);
-}
 
 impl<T, const R: usize, const C: usize> Matrix<T, R, C> {
     /// The number of rows.

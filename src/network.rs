@@ -9,9 +9,9 @@ use core::fmt;
 use num_traits::Float;
 use rand::Rng;
 
-use crate::layer::{Init, Layer, RandomInit};
+use crate::layer::{Architecture, Init, Layer};
 use crate::scalar::{Scalar, Vector, Zeroed, argmax};
-use crate::tensors::{Parameters, Tensors};
+use crate::tensors::Tensors;
 
 /// A network: layers that map an [`Input`](Network::Input) vector to an
 /// [`Output`](Network::Output) vector, with the shape of every layer in
@@ -19,7 +19,7 @@ use crate::tensors::{Parameters, Tensors};
 ///
 /// Implemented by the types [`network!`](crate::network!) builds; the
 /// required items are for that macro, the provided ones for users.
-pub trait Network: Sized {
+pub trait Network: Sized + 'static {
     /// The scalar type (`f32` or `f64`).
     type Scalar: Scalar;
     /// The input of one sample, `[Scalar; I]`.
@@ -27,10 +27,7 @@ pub trait Network: Sized {
     /// The output of one sample, `[Scalar; O]`.
     type Output: Vector<Scalar = Self::Scalar>;
     /// The layers, composed with [`Chain`](crate::Chain).
-    type Layers: Layer<Self::Input, Output = Self::Output>
-        + Parameters<Self::Scalar>
-        + RandomInit
-        + Clone;
+    type Layers: Layer<Self::Input, Output = Self::Output> + Architecture<Self::Input>;
 
     /// The layers.
     fn layers(&self) -> &Self::Layers;
@@ -47,13 +44,17 @@ pub trait Network: Sized {
     /// Xavier otherwise; see [`Init`]). The same seed gives bit-identical
     /// parameters.
     fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        Self::from_layers(RandomInit::random_init(rng, None, Init::Xavier))
+        let mut layers = Self::Layers::ZERO;
+        layers.randomize(rng, None, Init::Xavier);
+        Self::from_layers(layers)
     }
 
     /// A network with random parameters, every dense layer initialised
     /// with `init`.
     fn random_with<R: Rng + ?Sized>(rng: &mut R, init: Init) -> Self {
-        Self::from_layers(RandomInit::random_init(rng, Some(init), Init::Xavier))
+        let mut layers = Self::Layers::ZERO;
+        layers.randomize(rng, Some(init), Init::Xavier);
+        Self::from_layers(layers)
     }
 
     /// [`random`](Network::random), built directly on the heap: no copy of
@@ -62,10 +63,10 @@ pub trait Network: Sized {
     #[cfg(feature = "alloc")]
     fn random_boxed<R: Rng + ?Sized>(rng: &mut R) -> alloc::boxed::Box<Self>
     where
-        Self: crate::heap::ZeroBits + RandomInit,
+        Self: bytemuck::Zeroable,
     {
         let mut net = crate::heap::zeroed_box::<Self>();
-        net.randomize(rng, None, Init::Xavier);
+        net.layers_mut().randomize(rng, None, Init::Xavier);
         net
     }
 
@@ -132,21 +133,18 @@ impl<T: Scalar, const N: usize> Label for [T; N] {
 }
 
 /// The gradient of a loss with respect to the parameters of a network `N`:
-/// the same tensors as `N`'s layers. Also the shape of optimiser state.
+/// a value of `N`'s layers' type, whose tensors hold the gradients. Also
+/// the shape of optimiser state.
 ///
 /// It is typed by the network, so the gradients of one network type do not
 /// type-check as another's.
-pub struct Gradients<N: Network>(pub <N::Layers as Parameters<N::Scalar>>::Grad);
-
-impl<N: Network> Zeroed for Gradients<N> {
-    const ZERO: Self = Gradients(Zeroed::ZERO);
-}
+#[derive(bytemuck::Zeroable)]
+#[zeroable(bound = "")]
+#[repr(transparent)]
+pub struct Gradients<N: Network>(pub N::Layers);
 
 #[cfg(feature = "alloc")]
-impl<N: Network> Gradients<N>
-where
-    Self: crate::heap::ZeroBits,
-{
+impl<N: Network> Gradients<N> {
     /// Zero gradients built directly on the heap (see [`heap`](crate::heap)).
     pub fn boxed() -> alloc::boxed::Box<Self> {
         crate::heap::zeroed_box()
@@ -177,8 +175,8 @@ impl<N: Network> fmt::Debug for Gradients<N> {
 }
 
 impl<N: Network> Tensors<N::Scalar> for Gradients<N> {
-    const COUNT: usize = <<N::Layers as Parameters<N::Scalar>>::Grad as Tensors<N::Scalar>>::COUNT;
-    const LEN: usize = <<N::Layers as Parameters<N::Scalar>>::Grad as Tensors<N::Scalar>>::LEN;
+    const COUNT: usize = <N::Layers as Tensors<N::Scalar>>::COUNT;
+    const LEN: usize = <N::Layers as Tensors<N::Scalar>>::LEN;
 
     fn tensor(&self, i: usize) -> &[N::Scalar] {
         self.0.tensor(i)

@@ -8,6 +8,7 @@
 //! the exact value.
 
 use core::fmt::{Debug, Display};
+use core::ops::{AddAssign, MulAssign, SubAssign};
 
 use num_traits::Float;
 
@@ -22,25 +23,18 @@ compile_error!(
 /// `[T; N]: Default` stops at `N = 32`, and `Default::default` is not `const`;
 /// this trait gives zeroed parameters, gradients and buffers of any size,
 /// also in `const` context.
+///
+/// It is implemented for every [`Zeroable`](bytemuck::Zeroable) type (a
+/// type whose all-zero bytes are a valid value), which is how constnet
+/// builds every zero value: derive `Zeroable` for a layer of your own and
+/// it has a `ZERO` too.
 pub trait Zeroed: Sized {
     /// The zero value: every number in it is `0`.
     const ZERO: Self;
 }
 
-impl Zeroed for f32 {
-    const ZERO: Self = 0.0;
-}
-
-impl Zeroed for f64 {
-    const ZERO: Self = 0.0;
-}
-
-impl Zeroed for () {
-    const ZERO: Self = ();
-}
-
-impl<Z: Zeroed, const N: usize> Zeroed for [Z; N] {
-    const ZERO: Self = [Z::ZERO; N];
+impl<Z: bytemuck::Zeroable> Zeroed for Z {
+    const ZERO: Self = bytemuck::zeroed();
 }
 
 mod sealed {
@@ -72,7 +66,19 @@ mod sealed {
 ///
 /// This trait is sealed: the kernels are written and tested for these two.
 pub trait Scalar:
-    Float + Zeroed + Default + Debug + Display + Send + Sync + 'static + sealed::Sealed
+    Float
+    + bytemuck::Zeroable
+    + Zeroed
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + sealed::Sealed
 {
     /// One.
     const ONE: Self;
@@ -118,7 +124,7 @@ impl Scalar for f64 {
 ///
 /// Implemented for `[T; N]`; its width is part of its type, so feeding a
 /// network a vector of the wrong width is a type error.
-pub trait Vector: Copy + Zeroed + PartialEq + Debug + 'static {
+pub trait Vector: Copy + bytemuck::Zeroable + Zeroed + PartialEq + Debug + 'static {
     /// The scalar in the vector.
     type Scalar: Scalar;
     /// The width.

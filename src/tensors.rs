@@ -1,30 +1,55 @@
 //! Parameter-shaped values seen as a list of flat tensors.
 //!
 //! A network's parameters, its gradients and an optimiser's state (momentum
-//! velocity) all have the same shape: one weight matrix and one bias vector
-//! per dense layer. [`Tensors`] exposes such a value as a fixed list of flat
-//! slices, in the same order for all three, so that an optimiser is a few
-//! lines of slice arithmetic that works for every network and allocates
-//! nothing.
+//! velocity) all have the same shape: the tensors its layers describe (a
+//! weight matrix and a bias vector per dense layer). [`Tensors`] exposes
+//! such a value as a fixed list of flat slices, in the same order for all
+//! three, so that an optimiser is a few lines of slice arithmetic that
+//! works for every network and allocates nothing.
 
-use crate::scalar::{Scalar, Zeroed};
+use crate::layer::{Tensor, total_len};
+use crate::scalar::Scalar;
 
 /// A value made of a fixed list of parameter tensors, each seen as a flat
 /// slice of scalars.
 ///
-/// Layers implement it for their learnable parameters (activations have
-/// none), gradients implement it with the same tensors in the same order.
-pub trait Tensors<T: Scalar> {
+/// A layer describes its tensors once, in [`TENSORS`](Tensors::TENSORS)
+/// (activations have none); a [`Chain`](crate::Chain) and a network list
+/// their layers' tensors in order, and a network's
+/// [`Gradients`](crate::Gradients) the same tensors in the same order.
+pub trait Tensors<T: Scalar>: Sized + 'static {
+    /// A layer's parameter tensors, in order: each one's name, shape,
+    /// start and place in the layer (none by default). Everything else in
+    /// this trait follows from it for a layer; a layer without parameters
+    /// implements the trait with an empty body.
+    ///
+    /// A [`Chain`](crate::Chain), a network and its gradients list their
+    /// layers' tensors instead, through the other items.
+    const TENSORS: &'static [Tensor<Self, T>] = &[];
+
     /// How many tensors there are.
-    const COUNT: usize;
+    const COUNT: usize = Self::TENSORS.len();
     /// How many scalars there are in all tensors together.
-    const LEN: usize;
+    const LEN: usize = total_len(Self::TENSORS);
 
     /// Tensor `i` (`0 ≤ i < COUNT`) as a flat slice; empty when `i` is out
     /// of range.
-    fn tensor(&self, i: usize) -> &[T];
+    #[inline(always)]
+    fn tensor(&self, i: usize) -> &[T] {
+        match Self::TENSORS.get(i) {
+            Some(tensor) => tensor.get(self),
+            None => &[],
+        }
+    }
+
     /// Tensor `i` as a flat mutable slice; empty when `i` is out of range.
-    fn tensor_mut(&mut self, i: usize) -> &mut [T];
+    #[inline(always)]
+    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
+        match Self::TENSORS.get(i) {
+            Some(tensor) => tensor.get_mut(self),
+            None => &mut [],
+        }
+    }
 
     /// Calls `f` with the index and the slice of each tensor, in order.
     ///
@@ -33,7 +58,7 @@ pub trait Tensors<T: Scalar> {
     /// parts' `for_each_tensor` in turn, so that for a network the loop is
     /// straight-line code with every index known at compile time. Optimisers
     /// and the training loop go through this.
-    #[inline]
+    #[inline(always)]
     fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[T])) {
         for i in 0..Self::COUNT {
             f(i, self.tensor(i));
@@ -42,7 +67,7 @@ pub trait Tensors<T: Scalar> {
 
     /// Calls `f` with the index and the mutable slice of each tensor, in
     /// order; see [`for_each_tensor`](Tensors::for_each_tensor).
-    #[inline]
+    #[inline(always)]
     fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
         for i in 0..Self::COUNT {
             f(i, self.tensor_mut(i));
@@ -60,7 +85,7 @@ pub trait Tensors<T: Scalar> {
     /// Composite values ([`Chain`](crate::Chain), networks, gradients)
     /// combine their parts' answers, and [`Dense`](crate::Dense) checks its
     /// own arrays, so the check is inlined with every length known.
-    #[inline]
+    #[inline(always)]
     fn all_finite(&self) -> bool {
         let mut all = true;
         self.for_each_tensor(&mut |_, tensor| all &= all_finite(tensor));
@@ -91,28 +116,4 @@ pub(crate) fn all_finite<T: Scalar>(xs: &[T]) -> bool {
     let block = |xs: &[T]| xs.iter().fold(true, |ok, x| ok & x.is_finite());
     let (blocks, rest) = xs.as_chunks::<16>();
     blocks.iter().fold(true, |ok, b| ok & block(b)) & block(rest)
-}
-
-impl<T: Scalar> Tensors<T> for () {
-    const COUNT: usize = 0;
-    const LEN: usize = 0;
-
-    fn tensor(&self, _: usize) -> &[T] {
-        &[]
-    }
-    fn tensor_mut(&mut self, _: usize) -> &mut [T] {
-        &mut []
-    }
-}
-
-/// A value with learnable parameters, and the type of their gradient: a
-/// value with the same tensors in the same order.
-///
-/// The gradient type depends only on the layer, not on its input, so a
-/// network's [`Gradients`](crate::Gradients) are known without solving any
-/// shape constraint.
-pub trait Parameters<T: Scalar>: Tensors<T> {
-    /// The gradient of a loss with respect to these parameters (`()` for a
-    /// layer without parameters).
-    type Grad: Tensors<T> + Zeroed + Clone;
 }

@@ -9,12 +9,24 @@
 
 use super::crc32::{Crc32, crc32};
 use super::error::{EncodeError, LoadError, SignatureMismatch};
-use super::signature::{Architecture, LayerKind, LayerRecord, records, to_u32};
+use super::signature::{LayerName, LayerRecord, records, to_u32};
 use super::{CHECKSUM_LEN, HEADER_LEN, MAGIC, RECORD_LEN, Save, ScalarType, VERSION};
 use num_traits::Float;
 
+use crate::layer::Architecture;
+use crate::network::Network;
 use crate::scalar::{Scalar, Vector};
 use crate::tensors::Tensors;
+
+/// The version of a file of network `N`: 1 when all its layers are
+/// constnet's own, 2 when any is known by its name.
+pub(crate) fn version_of<N: Network>() -> u16 {
+    if <N::Layers as Architecture<N::Input>>::NAME_BYTES == 0 {
+        1
+    } else {
+        2
+    }
+}
 
 /// Writes bytes one field at a time into a buffer that is known to be
 /// large enough; a write past the end is dropped and remembered.
@@ -55,7 +67,7 @@ impl Writer<'_> {
 pub(crate) fn encode<N: Save>(net: &N, out: &mut [u8]) -> Result<usize, EncodeError> {
     let len = N::ENCODED_LEN;
     let layers = net.layers();
-    for index in 0..<N::Layers as Architecture>::LAYERS {
+    for index in 0..<N::Layers as Architecture<N::Input>>::LAYERS {
         if let Some(value) = layers.setting(index)
             && !value.is_finite()
         {
@@ -87,23 +99,28 @@ pub(crate) fn encode<N: Save>(net: &N, out: &mut [u8]) -> Result<usize, EncodeEr
         overflow: false,
     };
     w.bytes(&MAGIC);
-    w.u16(VERSION);
+    w.u16(version_of::<N>());
     w.u16(ScalarType::of::<N::Scalar>().code());
     w.u32(to_u32(<N::Input as Vector>::LEN));
     w.u32(to_u32(<N::Output as Vector>::LEN));
-    w.u32(to_u32(<N::Layers as Architecture>::LAYERS));
-    for record in records(Some(layers), <N::Input as Vector>::LEN) {
+    w.u32(to_u32(<N::Layers as Architecture<N::Input>>::LAYERS));
+    for (record, _) in records(Some(layers)) {
         w.bytes(&[record.code]);
         w.u32(record.inputs);
         w.u32(record.outputs);
         w.u32(record.setting);
-    }
-    w.u32(to_u32(N::PARAMETERS));
-    for t in 0..<N::Layers as Tensors<N::Scalar>>::COUNT {
-        for &x in layers.tensor(t) {
-            w.scalar(x);
+        if record.code == 0 {
+            let name = record.name.as_bytes();
+            w.bytes(&[name.len() as u8]);
+            w.bytes(name);
         }
     }
+    w.u32(to_u32(N::PARAMETERS));
+    layers.for_each_tensor(&mut |_, tensor| {
+        for &x in tensor {
+            w.scalar(x);
+        }
+    });
     let crc = w.crc.finish();
     w.u32(crc);
     if w.overflow || w.pos != len {
@@ -153,14 +170,28 @@ fn u32_at(bytes: &[u8], offset: usize) -> u32 {
         .map_or(0, |b| u32::from_le_bytes(*b))
 }
 
-/// A layer record as stored (`RECORD_LEN` bytes).
-fn record_at(bytes: &[u8]) -> LayerRecord {
-    LayerRecord {
-        code: bytes.first().copied().unwrap_or(0),
-        inputs: u32_at(bytes, 1),
-        outputs: u32_at(bytes, 5),
-        setting: u32_at(bytes, 9),
+/// Reads one layer record: `RECORD_LEN` bytes and, in version 2 for
+/// code 0, the length and bytes of the layer's name.
+fn read_record(r: &mut Reader<'_>, version: u16) -> Result<LayerRecord, LoadError> {
+    let fixed = r.take(RECORD_LEN)?;
+    let mut record = LayerRecord {
+        code: fixed.first().copied().unwrap_or(0),
+        inputs: u32_at(fixed, 1),
+        outputs: u32_at(fixed, 5),
+        setting: u32_at(fixed, 9),
+        name: LayerName::NONE,
+    };
+    if version >= 2 && record.code == 0 {
+        let [len] = r.array::<1>()?;
+        record.name = LayerName::new(r.take(usize::from(len))?);
     }
+    Ok(record)
+}
+
+/// The records stored in `bytes` (all of them checked by [`check`]).
+fn stored_records(bytes: &[u8], version: u16) -> impl Iterator<Item = LayerRecord> + '_ {
+    let mut r = Reader { bytes, pos: 0 };
+    core::iter::from_fn(move || read_record(&mut r, version).ok())
 }
 
 /// A scalar of type `T` from its little-endian bytes (0 when there are too
@@ -176,13 +207,15 @@ pub(crate) fn scalar_at<T: Scalar>(bytes: &[u8]) -> T {
     }
 }
 
-/// Where the parts of a checked file start.
+/// Where the parts of a checked file start, and its version.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Checked {
     /// The first layer record.
     records: usize,
     /// The first parameter.
     parameters: usize,
+    /// The format version.
+    version: u16,
 }
 
 /// Validates `bytes` as a file for network type `N`, without writing
@@ -214,7 +247,7 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     r.take(MAGIC.len())?;
 
     let version = r.u16()?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(LoadError::UnsupportedVersion {
             expected: VERSION,
             found: version,
@@ -235,10 +268,10 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     let layer_count = r.u32()?;
     debug_assert_eq!(r.pos, HEADER_LEN);
     let records_at = r.pos;
-    let record_bytes = usize::try_from(layer_count)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(RECORD_LEN);
-    let stored_records = r.take(record_bytes)?;
+    for _ in 0..layer_count {
+        read_record(&mut r, version)?;
+    }
+    let records_end = r.pos;
     let parameter_count = r.u32()?;
     let parameters_at = r.pos;
     let parameter_bytes = usize::try_from(parameter_count)
@@ -292,7 +325,7 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
         }
         .into());
     }
-    let expected_layers = to_u32(<N::Layers as Architecture>::LAYERS);
+    let expected_layers = to_u32(<N::Layers as Architecture<N::Input>>::LAYERS);
     if layer_count != expected_layers {
         return Err(SignatureMismatch::LayerCount {
             expected: expected_layers,
@@ -300,10 +333,13 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
         }
         .into());
     }
-    let expected_records = records::<N::Layers>(None, <N::Input as Vector>::LEN);
-    let found_records = stored_records.chunks_exact(RECORD_LEN).map(record_at);
-    for (index, (expected, found)) in expected_records.zip(found_records).enumerate() {
-        if !expected.same_shape(&found) {
+    let stored = bytes.get(records_at..records_end).unwrap_or(&[]);
+    let expected_records = records::<N::Input, N::Layers>(None);
+    let found_records = stored_records(stored, version);
+    for (index, ((expected, has_setting), found)) in
+        expected_records.zip(found_records).enumerate()
+    {
+        if !expected.same_shape(&found, has_setting) {
             return Err(SignatureMismatch::Layer {
                 index: to_u32(index),
                 expected,
@@ -311,12 +347,12 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
             }
             .into());
         }
-    }
-    for (layer, found) in stored_records.chunks_exact(RECORD_LEN).enumerate() {
-        let found = record_at(found);
         let value = f32::from_bits(found.setting);
-        if found.code == LayerKind::LEAKY_RELU.code() && !value.is_finite() {
-            return Err(LoadError::InvalidSetting { layer, value });
+        if has_setting && !value.is_finite() {
+            return Err(LoadError::InvalidSetting {
+                layer: index,
+                value,
+            });
         }
     }
     let expected_parameters = to_u32(N::PARAMETERS);
@@ -338,36 +374,35 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     Ok(Checked {
         records: records_at,
         parameters: parameters_at,
+        version,
     })
 }
 
 /// Copies the settings and parameters of a file that [`check`] accepted
 /// for `N` into `layers`, replacing all of them.
 pub(crate) fn commit<N: Save>(layers: &mut N::Layers, bytes: &[u8], at: Checked) {
-    let stored_records = bytes.get(at.records..).unwrap_or(&[]);
-    let stored_records = stored_records.chunks_exact(RECORD_LEN);
-    for (index, record) in stored_records
-        .take(<N::Layers as Architecture>::LAYERS)
-        .enumerate()
-    {
-        if <N::Layers as Architecture>::layer(index).map(|l| l.kind) == Some(LayerKind::LEAKY_RELU)
-        {
-            layers.set_setting(index, f32::from_bits(record_at(record).setting));
+    let stored = bytes.get(at.records..).unwrap_or(&[]);
+    let count = <N::Layers as Architecture<N::Input>>::LAYERS;
+    for (index, record) in stored_records(stored, at.version).take(count).enumerate() {
+        let has_setting = <N::Layers as Architecture<N::Input>>::layer(index)
+            .is_some_and(|info| info.setting.is_some());
+        if has_setting {
+            layers.set_setting(index, f32::from_bits(record.setting));
         }
     }
     let size = ScalarType::of::<N::Scalar>().size();
     let mut chunks = bytes.get(at.parameters..).unwrap_or(&[]).chunks_exact(size);
-    for t in 0..<N::Layers as Tensors<N::Scalar>>::COUNT {
-        for (dst, chunk) in layers.tensor_mut(t).iter_mut().zip(&mut chunks) {
+    layers.for_each_tensor_mut(&mut |_, tensor| {
+        for (dst, chunk) in tensor.iter_mut().zip(&mut chunks) {
             *dst = scalar_at(chunk);
         }
-    }
+    });
 }
 
 /// Decodes a new network; see [`Save::decode`].
 pub(crate) fn decode<N: Save>(bytes: &[u8]) -> Result<N, LoadError> {
     let at = check::<N>(bytes)?;
-    let mut layers = <N::Layers as Architecture>::zeroed();
+    let mut layers = <N::Layers as crate::scalar::Zeroed>::ZERO;
     commit::<N>(&mut layers, bytes, at);
     Ok(N::from_layers(layers))
 }

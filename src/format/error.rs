@@ -28,7 +28,7 @@ pub enum LoadError {
     },
     /// The file is of a format version this library cannot read.
     UnsupportedVersion {
-        /// The version this library reads, [`VERSION`](super::VERSION).
+        /// The newest version this library reads, [`VERSION`](super::VERSION).
         expected: u16,
         /// The version in the file.
         found: u16,
@@ -166,7 +166,7 @@ impl fmt::Display for LoadError {
             }
             LoadError::UnsupportedVersion { expected, found } => write!(
                 f,
-                "unsupported constnet format version: expected {expected}, found {found}"
+                "unsupported constnet format version: expected 1 to {expected}, found {found}"
             ),
             LoadError::ScalarMismatch { expected, found } => write!(
                 f,
@@ -194,7 +194,7 @@ impl fmt::Display for LoadError {
             ),
             LoadError::InvalidSetting { layer, value } => write!(
                 f,
-                "the slope of layer {layer} is not finite: expected a finite number, found {value}"
+                "the setting of layer {layer} is not finite: expected a finite number, found {value}"
             ),
         }
     }
@@ -274,7 +274,7 @@ impl fmt::Display for EncodeError {
             ),
             EncodeError::InvalidSetting { layer, value } => write!(
                 f,
-                "cannot save a network whose layer {layer} has a slope that is not finite ({value})"
+                "cannot save a network whose layer {layer} has a setting that is not finite ({value})"
             ),
         }
     }

@@ -108,8 +108,9 @@ use core::fmt;
 pub use error::{EncodeError, LoadError, SignatureMismatch};
 #[cfg(feature = "safetensors")]
 pub use pytorch::{FromSafetensors, ImportError};
-pub use signature::{Architecture, LayerKind, LayerRecord, LayerSpec};
+pub use signature::{LayerName, LayerRecord};
 
+use crate::layer::Architecture;
 use crate::network::Network;
 use crate::scalar::{Scalar, Vector};
 
@@ -119,8 +120,11 @@ use crate::scalar::{Scalar, Vector};
 /// that went through a text-mode transfer fail at once.
 pub const MAGIC: [u8; 8] = *b"\x89CNET\r\n\x1a";
 
-/// The format version this library writes and reads.
-pub const VERSION: u16 = 1;
+/// The newest format version, which this library reads along with every
+/// earlier one. It writes version 1 for a network of constnet's own
+/// layers, and version 2 (which adds names to the layer records) for a
+/// network with a layer of your own.
+pub const VERSION: u16 = 2;
 
 /// The length of the fixed header: magic, version, scalar type, input and
 /// output width, number of layers.
@@ -196,6 +200,7 @@ impl fmt::Display for ScalarType {
 /// count and width fits in the file's 32-bit fields.
 const fn encoded_len(
     layers: usize,
+    names: usize,
     parameters: usize,
     scalar_size: usize,
     max_width: usize,
@@ -217,7 +222,7 @@ const fn encoded_len(
     let Some(numbers) = parameters.checked_mul(scalar_size) else {
         panic!("the encoded network does not fit in memory")
     };
-    let fixed = HEADER_LEN + COUNT_LEN + CHECKSUM_LEN;
+    let fixed = HEADER_LEN + COUNT_LEN + CHECKSUM_LEN + names;
     match fixed.checked_add(records) {
         Some(len) => match len.checked_add(numbers) {
             Some(len) => len,
@@ -230,9 +235,10 @@ const fn encoded_len(
 /// Saving and loading a network in constnet's binary format (see the
 /// [module documentation](self) and `FORMAT.md`).
 ///
-/// Implemented for every [`Network`] whose layers have an
-/// [`Architecture`], which is every network made by
-/// [`network!`](crate::network!) from constnet's layers.
+/// Implemented for every [`Network`]: the file is written from the
+/// layers' descriptions ([`Architecture`]), so a network with layers of
+/// your own saves and loads too (a layer known by its name is refused in
+/// the place of another).
 ///
 /// ```
 /// use constnet::prelude::*;
@@ -261,7 +267,7 @@ const fn encoded_len(
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub trait Save: Network<Layers: Architecture> {
+pub trait Save: Network {
     /// The exact length of this network in constnet's format, in bytes:
     /// `32 + 13 L + P s` for `L` layers and `P` parameters of `s` bytes.
     ///
@@ -269,10 +275,11 @@ pub trait Save: Network<Layers: Architecture> {
     /// `u32::MAX` layers, parameters or inputs in a layer is a compile
     /// error.
     const ENCODED_LEN: usize = encoded_len(
-        <Self::Layers as Architecture>::LAYERS,
+        <Self::Layers as Architecture<Self::Input>>::LAYERS,
+        <Self::Layers as Architecture<Self::Input>>::NAME_BYTES,
         Self::PARAMETERS,
         ScalarType::of::<Self::Scalar>().size(),
-        <Self::Layers as Architecture>::MAX_WIDTH,
+        <Self::Layers as Architecture<Self::Input>>::MAX_WIDTH,
         <Self::Input as Vector>::LEN,
         <Self::Output as Vector>::LEN,
     );
@@ -362,4 +369,4 @@ pub trait Save: Network<Layers: Architecture> {
     }
 }
 
-impl<N: Network<Layers: Architecture>> Save for N {}
+impl<N: Network> Save for N {}

@@ -2,113 +2,181 @@
 //!
 //! Their backward pass only has the first kind of derivative: the gradient
 //! with respect to the input, `dx = dy ⊙ f′(x)` (for softmax, the full
-//! Jacobian-vector product). Their gradient type is `()`.
+//! Jacobian-vector product). They have no tensors.
 
-use core::fmt;
+use core::fmt::{self, Write};
 
-use rand::Rng;
-
-use super::{Init, Layer, RandomInit};
+use super::{Describe, Init, LayerKind, Map, Setting};
 use crate::scalar::Scalar;
-use crate::tensors::{Parameters, Tensors};
+use crate::tensors::Tensors;
 
-/// Implements the parts every activation shares: no tensors, and a
-/// `RandomInit` that recommends `$init` for the dense layer before it.
-macro_rules! parameterless {
-    ($name:ty, $init:expr, $value:expr) => {
-        impl<T: Scalar> Tensors<T> for $name {
-            const COUNT: usize = 0;
-            const LEN: usize = 0;
-            fn tensor(&self, _: usize) -> &[T] {
-                &[]
-            }
-            fn tensor_mut(&mut self, _: usize) -> &mut [T] {
-                &mut []
-            }
-        }
+/// An element-wise activation `yᵢ = f(xᵢ)`: the function and its
+/// derivative are all there is to write. Every `Elementwise` type is a
+/// [`Layer`](crate::Layer) of any width and [`Describe`]s itself with
+/// [`KIND`](Elementwise::KIND); the batch goes through as one flat loop,
+/// which the compiler can vectorise.
+///
+/// ```
+/// use constnet::layer::{Elementwise, LayerKind};
+/// use constnet::prelude::*;
+///
+/// /// The "hard" tanh: x clamped to [−1, 1].
+/// #[derive(Clone, Copy, Debug, Zeroable)]
+/// struct HardTanh;
+///
+/// impl Elementwise for HardTanh {
+///     const KIND: LayerKind = LayerKind::named("HardTanh");
+///     fn f<T: Scalar>(&self, x: T) -> T {
+///         x.max(-T::ONE).min(T::ONE)
+///     }
+///     fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+///         if x.abs() < T::ONE { T::ONE } else { T::ZERO }
+///     }
+/// }
+///
+/// let mut y = [[0.0f32; 3]; 1];
+/// HardTanh.forward(&[[-2.0, 0.5, 3.0]], &mut y);
+/// assert_eq!(y, [[-1.0, 0.5, 1.0]]);
+/// ```
+pub trait Elementwise: Copy + bytemuck::Zeroable + 'static {
+    /// What kind of layer this is (see [`Describe::KIND`]).
+    const KIND: LayerKind;
+    /// The scheme that suits a dense layer before it (see
+    /// [`Describe::INIT_BEFORE`]).
+    const INIT_BEFORE: Init = Init::Xavier;
 
-        impl<T: Scalar> Parameters<T> for $name {
-            type Grad = ();
-        }
+    /// `f(x)`.
+    fn f<T: Scalar>(&self, x: T) -> T;
 
-        impl RandomInit for $name {
-            const INIT_BEFORE: Init = $init;
-            fn random_init<R: Rng + ?Sized>(_: &mut R, _: Option<Init>, _: Init) -> Self {
-                $value
-            }
-        }
-    };
+    /// `f′(x)`, given `x` and `y = f(x)` (whichever is cheaper to use).
+    fn df<T: Scalar>(&self, x: T, y: T) -> T;
 }
 
-/// Implements `Layer` for an element-wise activation from `f(x)` and its
-/// derivative written in terms of the input `x` and output `y`.
-macro_rules! elementwise {
-    ($name:ty, |$s:ident, $x:ident| $f:expr, |$s2:ident, $xd:ident, $yd:ident| $df:expr) => {
-        impl<T: Scalar, const N: usize> Layer<[T; N]> for $name {
-            type Output = [T; N];
-            type Trace<const B: usize> = ();
+impl<E: Elementwise> Describe for E {
+    const KIND: LayerKind = E::KIND;
+    const INIT_BEFORE: Init = E::INIT_BEFORE;
+}
 
-            #[inline]
-            fn forward_train<const B: usize>(
-                &self,
-                x: &[[T; N]; B],
-                y: &mut [[T; N]; B],
-                _: &mut (),
-            ) {
-                // One loop over the whole batch, as flat slices: simple
-                // enough for the compiler to vectorise.
-                let $s = self;
-                for (&$x, yv) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
-                    *yv = $f;
-                }
-            }
+/// An element-wise activation has no parameters.
+impl<T: Scalar, E: Elementwise> Tensors<T> for E {}
 
-            #[inline]
-            fn backward<const B: usize>(
-                &self,
-                x: &[[T; N]; B],
-                y: &[[T; N]; B],
-                dy: &[[T; N]; B],
-                _: &(),
-                _: &mut (),
-                dx: Option<&mut [[T; N]; B]>,
-            ) {
-                let Some(dx) = dx else { return };
-                let $s2 = self;
-                let (x, y, dy) = (x.as_flattened(), y.as_flattened(), dy.as_flattened());
-                let all = x.iter().zip(y).zip(dy).zip(dx.as_flattened_mut());
-                for (((&$xd, &$yd), &d), g) in all {
-                    *g = d * $df;
-                }
-            }
+impl<T: Scalar, const N: usize, E: Elementwise> Map<[T; N]> for E {
+    type Output = [T; N];
+
+    #[inline]
+    fn map(&self, x: &[T; N]) -> [T; N] {
+        x.map(|x| self.f(x))
+    }
+
+    #[inline]
+    fn grad(&self, x: &[T; N], y: &[T; N], dy: &[T; N], _: &mut Self) -> [T; N] {
+        core::array::from_fn(|i| dy[i] * self.df(x[i], y[i]))
+    }
+
+    #[inline]
+    fn map_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+        map_flat(x, y, |x| self.f(x));
+    }
+
+    #[inline]
+    fn grad_batch<const B: usize>(
+        &self,
+        x: &[[T; N]; B],
+        y: &[[T; N]; B],
+        dy: &[[T; N]; B],
+        _: &mut Self,
+        dx: Option<&mut [[T; N]; B]>,
+    ) {
+        if let Some(dx) = dx {
+            grad_flat(x, y, dy, dx, |x, y| self.df(x, y));
         }
-    };
+    }
+}
+
+/// `y = f(x)` over a whole batch as one flat loop: simple enough for the
+/// compiler to vectorise.
+#[inline(always)]
+fn map_flat<T: Scalar, const N: usize, const B: usize>(
+    x: &[[T; N]; B],
+    y: &mut [[T; N]; B],
+    f: impl Fn(T) -> T,
+) {
+    for (&x, y) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
+        *y = f(x);
+    }
+}
+
+/// `dx = dy ⊙ f′(x, y)` over a whole batch as one flat loop.
+#[inline(always)]
+fn grad_flat<T: Scalar, const N: usize, const B: usize>(
+    x: &[[T; N]; B],
+    y: &[[T; N]; B],
+    dy: &[[T; N]; B],
+    dx: &mut [[T; N]; B],
+    df: impl Fn(T, T) -> T,
+) {
+    let (x, y, dy) = (x.as_flattened(), y.as_flattened(), dy.as_flattened());
+    let all = x.iter().zip(y).zip(dy).zip(dx.as_flattened_mut());
+    for (((&x, &y), &d), g) in all {
+        *g = d * df(x, y);
+    }
 }
 
 /// The identity `f(x) = x`: the output activation for regression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
 pub struct Identity;
 
-parameterless!(Identity, Init::Xavier, Identity);
-elementwise!(Identity, |_s, x| x, |_s, _x, _y| T::ONE);
+impl LayerKind {
+    /// [`Identity`], code 2.
+    pub const IDENTITY: LayerKind = LayerKind::builtin(2, "Identity");
+    /// [`Relu`], code 3.
+    pub const RELU: LayerKind = LayerKind::builtin(3, "Relu");
+    /// [`LeakyRelu`], code 4; its slope is its setting.
+    pub const LEAKY_RELU: LayerKind = LayerKind::builtin(4, "LeakyRelu");
+    /// [`Sigmoid`], code 5.
+    pub const SIGMOID: LayerKind = LayerKind::builtin(5, "Sigmoid");
+    /// [`Tanh`], code 6.
+    pub const TANH: LayerKind = LayerKind::builtin(6, "Tanh");
+    /// [`Softmax`], code 7.
+    pub const SOFTMAX: LayerKind = LayerKind::builtin(7, "Softmax");
+}
+
+impl Elementwise for Identity {
+    const KIND: LayerKind = LayerKind::IDENTITY;
+    #[inline]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        x
+    }
+    #[inline]
+    fn df<T: Scalar>(&self, _: T, _: T) -> T {
+        T::ONE
+    }
+}
 
 /// The rectified linear unit `f(x) = max(0, x)`, with `f′(0) = 0`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
 pub struct Relu;
 
-parameterless!(Relu, Init::He, Relu);
-elementwise!(
-    Relu,
-    |_s, x| if x > T::ZERO { x } else { T::ZERO },
-    |_s, x, _y| if x > T::ZERO { T::ONE } else { T::ZERO }
-);
+impl Elementwise for Relu {
+    const KIND: LayerKind = LayerKind::RELU;
+    const INIT_BEFORE: Init = Init::He;
+    #[inline]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        if x > T::ZERO { x } else { T::ZERO }
+    }
+    #[inline]
+    fn df<T: Scalar>(&self, x: T, _: T) -> T {
+        if x > T::ZERO { T::ONE } else { T::ZERO }
+    }
+}
 
 /// The leaky ReLU `f(x) = x` for `x > 0` and `slope · x` otherwise.
 ///
-/// Built by [`RandomInit`] (and so by `network!`) with
+/// Its slope is its setting: a new layer (from
+/// [`Network::random`](crate::Network::random) or a file) has
 /// [`LeakyRelu::DEFAULT_SLOPE`], PyTorch's default; set
-/// [`slope`](LeakyRelu::slope) for another.
-#[derive(Clone, Copy, PartialEq)]
+/// [`slope`](LeakyRelu::slope) for another, and a saved network keeps it.
+#[derive(Clone, Copy, PartialEq, bytemuck::Zeroable)]
 pub struct LeakyRelu {
     /// The slope for negative inputs.
     pub slope: f32,
@@ -123,8 +191,14 @@ impl LeakyRelu {
         LeakyRelu { slope }
     }
 
-    fn slope_as<T: Scalar>(&self) -> T {
-        T::from_f64(f64::from(self.slope))
+    #[inline]
+    fn f<T: Scalar>(slope: T, x: T) -> T {
+        if x > T::ZERO { x } else { slope * x }
+    }
+
+    #[inline]
+    fn df<T: Scalar>(slope: T, x: T) -> T {
+        if x > T::ZERO { T::ONE } else { slope }
     }
 }
 
@@ -140,27 +214,67 @@ impl fmt::Debug for LeakyRelu {
     }
 }
 
-parameterless!(LeakyRelu, Init::He, LeakyRelu::default());
-elementwise!(
-    LeakyRelu,
-    |s, x| if x > T::ZERO {
-        x
-    } else {
-        s.slope_as::<T>() * x
-    },
-    |s, x, _y| if x > T::ZERO {
-        T::ONE
-    } else {
-        s.slope_as::<T>()
+/// The slope is a setting, not a parameter.
+impl<T: Scalar> Tensors<T> for LeakyRelu {}
+
+impl Describe for LeakyRelu {
+    const KIND: LayerKind = LayerKind::LEAKY_RELU;
+    const SETTING: Option<Setting<Self>> = Some(Setting::new(
+        "slope",
+        LeakyRelu::DEFAULT_SLOPE,
+        |l| l.slope,
+        |l, slope| l.slope = slope,
+    ));
+    const INIT_BEFORE: Init = Init::He;
+
+    fn write_value<T: Scalar>(&self, out: &mut dyn Write) -> fmt::Result {
+        write!(out, "::constnet::LeakyRelu::new({:?})", self.slope)
     }
-);
+}
+
+/// The leaky ReLU is element-wise with its slope as a parameter of the
+/// function; its batch passes are the same flat loops.
+impl<T: Scalar, const N: usize> Map<[T; N]> for LeakyRelu {
+    type Output = [T; N];
+
+    #[inline]
+    fn map(&self, x: &[T; N]) -> [T; N] {
+        let slope = T::from_f64(f64::from(self.slope));
+        x.map(|x| Self::f(slope, x))
+    }
+
+    #[inline]
+    fn grad(&self, x: &[T; N], _: &[T; N], dy: &[T; N], _: &mut Self) -> [T; N] {
+        let slope = T::from_f64(f64::from(self.slope));
+        core::array::from_fn(|i| dy[i] * Self::df(slope, x[i]))
+    }
+
+    #[inline]
+    fn map_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+        let slope = T::from_f64(f64::from(self.slope));
+        map_flat(x, y, |x| Self::f(slope, x));
+    }
+
+    #[inline]
+    fn grad_batch<const B: usize>(
+        &self,
+        x: &[[T; N]; B],
+        y: &[[T; N]; B],
+        dy: &[[T; N]; B],
+        _: &mut Self,
+        dx: Option<&mut [[T; N]; B]>,
+    ) {
+        let slope = T::from_f64(f64::from(self.slope));
+        if let Some(dx) = dx {
+            grad_flat(x, y, dy, dx, |x, _| Self::df(slope, x));
+        }
+    }
+}
 
 /// The logistic sigmoid `f(x) = 1 / (1 + e⁻ˣ)`, with `f′ = y (1 − y)`.
 /// Computed without overflow for inputs of either sign.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
 pub struct Sigmoid;
-
-parameterless!(Sigmoid, Init::Xavier, Sigmoid);
 
 /// The sigmoid, written so that `exp` never overflows: `1 / (1 + e)` for
 /// `x ≥ 0` and `e / (1 + e)` below, with `e = e^{−|x|}`.
@@ -172,7 +286,17 @@ fn sigmoid<T: Scalar>(x: T) -> T {
     numerator / (T::ONE + e)
 }
 
-elementwise!(Sigmoid, |_s, x| sigmoid(x), |_s, _x, y| y * (T::ONE - y));
+impl Elementwise for Sigmoid {
+    const KIND: LayerKind = LayerKind::SIGMOID;
+    #[inline]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        sigmoid(x)
+    }
+    #[inline]
+    fn df<T: Scalar>(&self, _: T, y: T) -> T {
+        y * (T::ONE - y)
+    }
+}
 
 /// The hyperbolic tangent, with `f′ = 1 − y²`.
 ///
@@ -180,11 +304,20 @@ elementwise!(Sigmoid, |_s, x| sigmoid(x), |_s, _x, y| y * (T::ONE - y));
 /// within 2 ulp of the exact value, which the compiler can vectorise over
 /// a layer or a batch (the standard `tanhf` is a call per value); for
 /// `f64`, by the standard function.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
 pub struct Tanh;
 
-parameterless!(Tanh, Init::Xavier, Tanh);
-elementwise!(Tanh, |_s, x| x.tanh_(), |_s, _x, y| T::ONE - y * y);
+impl Elementwise for Tanh {
+    const KIND: LayerKind = LayerKind::TANH;
+    #[inline]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        x.tanh_()
+    }
+    #[inline]
+    fn df<T: Scalar>(&self, _: T, y: T) -> T {
+        T::ONE - y * y
+    }
+}
 
 /// Softmax `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}`: turns a vector into a probability
 /// distribution (all positive, sum 1).
@@ -193,10 +326,8 @@ elementwise!(Tanh, |_s, x| x.tanh_(), |_s, _x, y| T::ONE - y * y);
 /// `dxᵢ = yᵢ (dyᵢ − Σⱼ dyⱼ yⱼ)`, correct for any loss. For classification,
 /// [`SoftmaxCrossEntropy`](crate::loss::SoftmaxCrossEntropy) on the logits
 /// (without this layer) is faster and numerically safer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
 pub struct Softmax;
-
-parameterless!(Softmax, Init::Xavier, Softmax);
 
 /// Writes `softmax(x)` into `y`, subtracting the maximum first so that no
 /// `exp` overflows. Returns `ln Σ exp(x)` (log-sum-exp).
@@ -216,33 +347,32 @@ pub(crate) fn softmax<T: Scalar, const N: usize>(x: &[T; N], y: &mut [T; N]) -> 
     max + sum.ln()
 }
 
-impl<T: Scalar, const N: usize> Layer<[T; N]> for Softmax {
+impl Describe for Softmax {
+    const KIND: LayerKind = LayerKind::SOFTMAX;
+}
+
+impl<T: Scalar> Tensors<T> for Softmax {}
+
+impl<T: Scalar, const N: usize> Map<[T; N]> for Softmax {
     type Output = [T; N];
-    type Trace<const B: usize> = ();
 
     #[inline]
-    fn forward_train<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B], _: &mut ()) {
-        for (xb, yb) in x.iter().zip(y.iter_mut()) {
-            softmax(xb, yb);
-        }
+    fn map(&self, x: &[T; N]) -> [T; N] {
+        let mut y = [T::ZERO; N];
+        softmax(x, &mut y);
+        y
     }
 
     #[inline]
-    fn backward<const B: usize>(
-        &self,
-        _x: &[[T; N]; B],
-        y: &[[T; N]; B],
-        dy: &[[T; N]; B],
-        _: &(),
-        _: &mut (),
-        dx: Option<&mut [[T; N]; B]>,
-    ) {
-        let Some(dx) = dx else { return };
-        for ((yb, dyb), dxb) in y.iter().zip(dy).zip(dx.iter_mut()) {
-            let s = yb.iter().zip(dyb).fold(T::ZERO, |s, (&y, &d)| s + y * d);
-            for ((g, &y), &d) in dxb.iter_mut().zip(yb).zip(dyb) {
-                *g = y * (d - s);
-            }
+    fn grad(&self, _: &[T; N], y: &[T; N], dy: &[T; N], _: &mut Self) -> [T; N] {
+        let s = y.iter().zip(dy).fold(T::ZERO, |s, (&y, &d)| s + y * d);
+        core::array::from_fn(|i| y[i] * (dy[i] - s))
+    }
+
+    #[inline]
+    fn map_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+        for (x, y) in x.iter().zip(y.iter_mut()) {
+            softmax(x, y);
         }
     }
 }

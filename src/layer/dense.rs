@@ -1,13 +1,13 @@
 //! The dense (fully connected, linear) layer `y = W x + b`.
 
-use core::fmt;
+use core::fmt::{self, Write};
 
 use rand::Rng;
 
-use super::{Init, Layer, RandomInit};
+use super::{Describe, Init, Layer, LayerKind, Tensor, write_arguments};
 use crate::matrix::Matrix;
 use crate::scalar::{Scalar, Zeroed};
-use crate::tensors::{self, Parameters, Tensors};
+use crate::tensors::Tensors;
 
 /// A dense layer with `I` inputs and `O` outputs: `y = W x + b`, with `W`
 /// an `O × I` [`Matrix`] and `b` a vector of `O` biases. These are the
@@ -38,7 +38,7 @@ use crate::tensors::{self, Parameters, Tensors};
 /// let mut y = [[0.0f64; 1]; 1];
 /// layer.forward(&[[1.0, 3.0, 4.0]], &mut y);
 /// ```
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, bytemuck::Zeroable)]
 pub struct Dense<T, const I: usize, const O: usize> {
     /// The weights `W`, one row per output.
     pub weight: Matrix<T, O, I>,
@@ -74,69 +74,42 @@ impl<T: Scalar, const I: usize, const O: usize> Dense<T, I, O> {
     /// Draws the weights again by `init` from `rng`, in place, and zeroes
     /// the biases.
     pub fn fill_random<R: Rng + ?Sized>(&mut self, rng: &mut R, init: Init) {
-        for w in self.weight.as_flat_mut() {
-            *w = T::from_f64(init.sample(rng, I, O));
-        }
-        self.bias = Zeroed::ZERO;
+        super::init::randomize(self, rng, init);
     }
 }
 
-impl<T: Zeroed, const I: usize, const O: usize> Zeroed for Dense<T, I, O> {
-    const ZERO: Self = Dense {
-        weight: Matrix::ZERO,
-        bias: Zeroed::ZERO,
-    };
+impl LayerKind {
+    /// [`Dense`], code 1.
+    pub const DENSE: LayerKind = LayerKind::builtin(1, "Dense");
 }
 
+/// Tensor 0 is the weight matrix (`[O, I]`, row-major: PyTorch's
+/// `nn.Linear.weight`), drawn at random; tensor 1 the bias, starting at
+/// zero.
 impl<T: Scalar, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
-    const COUNT: usize = 2;
-    const LEN: usize = I * O + O;
-
-    /// Tensor 0 is the weight matrix (row-major), tensor 1 the bias.
-    #[inline]
-    fn tensor(&self, i: usize) -> &[T] {
-        match i {
-            0 => self.weight.as_flat(),
-            1 => &self.bias,
-            _ => &[],
-        }
-    }
-    #[inline]
-    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
-        match i {
-            0 => self.weight.as_flat_mut(),
-            1 => &mut self.bias,
-            _ => &mut [],
-        }
-    }
-    #[inline]
-    fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[T])) {
-        f(0, self.weight.as_flat());
-        f(1, &self.bias);
-    }
-    #[inline]
-    fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
-        f(0, self.weight.as_flat_mut());
-        f(1, &mut self.bias);
-    }
-    #[inline]
-    fn all_finite(&self) -> bool {
-        tensors::all_finite(self.weight.as_flat()) & tensors::all_finite(&self.bias)
-    }
+    const TENSORS: &'static [Tensor<Self, T>] = &[
+        Tensor::random("weight", &[O, I], |d| d.weight.as_flat(), |d| {
+            d.weight.as_flat_mut()
+        }),
+        Tensor::zeros("bias", &[O], |d| &d.bias, |d| &mut d.bias),
+    ];
 }
 
-/// A dense layer's gradient is a dense layer: `∂L/∂W` and `∂L/∂b`.
-impl<T: Scalar, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
-    type Grad = Self;
-}
+impl<T: Scalar, const I: usize, const O: usize> Describe for Dense<T, I, O> {
+    const KIND: LayerKind = LayerKind::DENSE;
 
-impl<T: Scalar, const I: usize, const O: usize> RandomInit for Dense<T, I, O> {
-    fn random_init<R: Rng + ?Sized>(rng: &mut R, force: Option<Init>, next: Init) -> Self {
-        Self::random(rng, force.unwrap_or(next))
+    /// `Dense<I, O>`, as `network!` takes it.
+    fn write_type(out: &mut dyn Write) -> fmt::Result {
+        write!(out, "Dense<{I}, {O}>")
     }
 
-    fn randomize<R: Rng + ?Sized>(&mut self, rng: &mut R, force: Option<Init>, next: Init) {
-        self.fill_random(rng, force.unwrap_or(next));
+    /// `::constnet::Dense::new([[…], …], […])`.
+    fn write_value<S: Scalar>(&self, out: &mut dyn Write) -> fmt::Result
+    where
+        Self: Tensors<S>,
+    {
+        out.write_str("::constnet::Dense::new")?;
+        write_arguments::<S, Self>(self, out)
     }
 }
 

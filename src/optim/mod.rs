@@ -28,10 +28,7 @@ use crate::tensors::Tensors;
 macro_rules! boxed_constructor {
     ($name:ident) => {
         #[cfg(feature = "alloc")]
-        impl<N: Network> $name<N, alloc::boxed::Box<Gradients<N>>>
-        where
-            Gradients<N>: crate::heap::ZeroBits,
-        {
+        impl<N: Network> $name<N, alloc::boxed::Box<Gradients<N>>> {
             #[doc = concat!("[`", stringify!($name), "::new`] with its state, and training's")]
             /// gradient buffer, on the heap: for networks too big for the
             /// stack (see [`heap`](crate::heap)).
@@ -97,10 +94,7 @@ impl<N: Network> State<N> for Gradients<N> {
 }
 
 #[cfg(feature = "alloc")]
-impl<N: Network> State<N> for alloc::boxed::Box<Gradients<N>>
-where
-    Gradients<N>: crate::heap::ZeroBits,
-{
+impl<N: Network> State<N> for alloc::boxed::Box<Gradients<N>> {
     fn zeroed() -> Self {
         Gradients::boxed()
     }

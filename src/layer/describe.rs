@@ -1,0 +1,483 @@
+//! How a layer describes itself: [`Describe`], once per layer, next to its
+//! math.
+//!
+//! Saving in constnet's format, serde, the PyTorch import, Rust-source
+//! export, random initialisation, zero construction and printing are each
+//! written once, over this description; none of them keeps a list of
+//! layers. A layer of your own that implements [`Describe`] gets all of
+//! them.
+
+use core::fmt::{self, Write};
+
+use super::Init;
+use crate::scalar::Scalar;
+use crate::tensors::Tensors;
+
+/// What kind of layer a type is: its identity in a file, in serde and in
+/// messages.
+///
+/// A layer of your own is [`LayerKind::named`]: a file (or a serde record)
+/// made for a layer of another name is refused. constnet's own layers
+/// also have a one-byte code in constnet's format, which never changes
+/// (see `FORMAT.md`).
+///
+/// ```
+/// use constnet::layer::LayerKind;
+///
+/// assert_eq!(LayerKind::DENSE.code(), 1);
+/// assert_eq!(LayerKind::from_code(3), Some(LayerKind::RELU));
+/// assert_eq!(LayerKind::LEAKY_RELU.to_string(), "LeakyRelu");
+/// assert_eq!(LayerKind::named("Softplus").code(), 0);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LayerKind {
+    code: u8,
+    name: &'static str,
+}
+
+/// The longest name a layer of your own may have, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+
+impl LayerKind {
+    /// A layer of your own, known by `name`: a non-empty string of at most
+    /// [`MAX_NAME_LEN`] bytes, ASCII letters, digits, `_`, `:` and `.`
+    /// (a longer or empty name is a compile error where the kind is a
+    /// `const`). Choose one no other layer uses, such as the type's name
+    /// with your crate's in front (`"mycrate::Softplus"`); the names of
+    /// constnet's own layers are taken.
+    pub const fn named(name: &'static str) -> Self {
+        let bytes = name.as_bytes();
+        assert!(
+            !bytes.is_empty() && bytes.len() <= MAX_NAME_LEN,
+            "a layer's name must have 1 to 64 bytes"
+        );
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            assert!(
+                b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'.',
+                "a layer's name may only have ASCII letters, digits, `_`, `:` and `.`"
+            );
+            i += 1;
+        }
+        LayerKind { code: 0, name }
+    }
+
+    /// One of constnet's own layers, with its code in constnet's format.
+    pub(crate) const fn builtin(code: u8, name: &'static str) -> Self {
+        LayerKind { code, name }
+    }
+
+    /// The code of this kind in constnet's format (`FORMAT.md`): `1` to
+    /// `7` for constnet's own layers, `0` for a layer known by its name.
+    pub const fn code(self) -> u8 {
+        self.code
+    }
+
+    /// The name (`"Dense"`, `"Relu"`, or the name a layer of your own was
+    /// given).
+    pub const fn name(self) -> &'static str {
+        self.name
+    }
+
+    /// Whether this is a layer known by its name rather than a code.
+    pub const fn is_named(self) -> bool {
+        self.code == 0
+    }
+
+    /// constnet's own layer with this code, if there is one.
+    pub fn from_code(code: u8) -> Option<Self> {
+        BUILTIN.iter().copied().find(|kind| kind.code == code)
+    }
+}
+
+/// constnet's own layers, by code: adding one is one line here (and its
+/// file, and a row in `FORMAT.md`).
+const BUILTIN: &[LayerKind] = &[
+    LayerKind::DENSE,
+    LayerKind::IDENTITY,
+    LayerKind::RELU,
+    LayerKind::LEAKY_RELU,
+    LayerKind::SIGMOID,
+    LayerKind::TANH,
+    LayerKind::SOFTMAX,
+];
+
+impl fmt::Debug for LayerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl fmt::Display for LayerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// How a tensor's values are drawn when a network is created at random.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// All zero (a dense layer's bias).
+    Zeros,
+    /// All one (a scale).
+    Ones,
+    /// Uniform by the [`Init`] scheme that suits the following activation,
+    /// with the fan-in and fan-out of a `[outputs, inputs]` matrix (a
+    /// dense layer's weight).
+    Random,
+}
+
+/// One parameter tensor of a layer `L` with scalars `T`: its name, its
+/// shape, how it starts, and where it is in the layer.
+///
+/// `shape` is `[rows, columns]` for a matrix stored row by row and `[len]`
+/// for a vector; `get` and `get_mut` give the tensor as one flat slice of
+/// `shape`'s product of scalars. The constructor says how the tensor starts
+/// in a new network.
+///
+/// ```
+/// # use constnet::layer::Tensor;
+/// # struct Scale([f32; 3]);
+/// // A tensor named "scale" of 3 values, the layer's field `.0`, starting at one.
+/// const SCALE: Tensor<Scale, f32> = Tensor::ones("scale", &[3], |s| &s.0, |s| &mut s.0);
+/// ```
+pub struct Tensor<L, T> {
+    name: &'static str,
+    shape: &'static [usize],
+    fill: Fill,
+    get: fn(&L) -> &[T],
+    get_mut: fn(&mut L) -> &mut [T],
+}
+
+impl<L, T> Tensor<L, T> {
+    /// A tensor that starts at zero (a bias).
+    pub const fn zeros(
+        name: &'static str,
+        shape: &'static [usize],
+        get: fn(&L) -> &[T],
+        get_mut: fn(&mut L) -> &mut [T],
+    ) -> Self {
+        Tensor {
+            name,
+            shape,
+            fill: Fill::Zeros,
+            get,
+            get_mut,
+        }
+    }
+
+    /// A tensor that starts at one (a scale).
+    pub const fn ones(
+        name: &'static str,
+        shape: &'static [usize],
+        get: fn(&L) -> &[T],
+        get_mut: fn(&mut L) -> &mut [T],
+    ) -> Self {
+        Tensor {
+            fill: Fill::Ones,
+            ..Self::zeros(name, shape, get, get_mut)
+        }
+    }
+
+    /// A tensor drawn at random (a weight; see [`Fill::Random`]).
+    pub const fn random(
+        name: &'static str,
+        shape: &'static [usize],
+        get: fn(&L) -> &[T],
+        get_mut: fn(&mut L) -> &mut [T],
+    ) -> Self {
+        Tensor {
+            fill: Fill::Random,
+            ..Self::zeros(name, shape, get, get_mut)
+        }
+    }
+
+    /// What the tensor is, without the layer type.
+    pub const fn info(&self) -> TensorInfo {
+        TensorInfo {
+            name: self.name,
+            shape: self.shape,
+            fill: self.fill,
+        }
+    }
+
+    /// The tensor's values in `layer`.
+    #[inline(always)]
+    pub fn get<'a>(&self, layer: &'a L) -> &'a [T] {
+        (self.get)(layer)
+    }
+
+    /// The tensor's values in `layer`, mutably.
+    #[inline(always)]
+    pub fn get_mut<'a>(&self, layer: &'a mut L) -> &'a mut [T] {
+        (self.get_mut)(layer)
+    }
+}
+
+/// A tensor's name, shape and start, as the formats see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TensorInfo {
+    /// Its name (`"weight"`), unique within its layer.
+    pub name: &'static str,
+    /// Its shape: `[rows, columns]` of a row-major matrix, or `[len]`.
+    pub shape: &'static [usize],
+    /// How it is drawn at random.
+    pub fill: Fill,
+}
+
+impl TensorInfo {
+    /// The number of scalars.
+    pub const fn len(&self) -> usize {
+        let mut len = 1;
+        let mut i = 0;
+        while i < self.shape.len() {
+            len *= self.shape[i];
+            i += 1;
+        }
+        len
+    }
+
+    /// Whether it holds no scalar.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A layer's setting: a number that is part of what the layer computes
+/// but is not learned, such as a leaky ReLU's slope. Files, serde and the
+/// export keep it; training leaves it alone.
+pub struct Setting<L> {
+    name: &'static str,
+    default: f32,
+    get: fn(&L) -> f32,
+    set: fn(&mut L, f32),
+}
+
+impl<L> Setting<L> {
+    /// A setting named `name`, `default` in a new layer, read by `get`
+    /// and written by `set`.
+    pub const fn new(
+        name: &'static str,
+        default: f32,
+        get: fn(&L) -> f32,
+        set: fn(&mut L, f32),
+    ) -> Self {
+        Setting {
+            name,
+            default,
+            get,
+            set,
+        }
+    }
+
+    /// Its name (`"slope"`).
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its value in a new layer.
+    pub const fn default(&self) -> f32 {
+        self.default
+    }
+
+    /// Its value in `layer`.
+    pub fn get(&self, layer: &L) -> f32 {
+        (self.get)(layer)
+    }
+
+    /// Sets it in `layer`.
+    pub fn set(&self, layer: &mut L, value: f32) {
+        (self.set)(layer, value)
+    }
+}
+
+/// A layer's description of itself: what it is, and its setting. Its
+/// parameter tensors (names, shapes, where they are) are described by its
+/// [`Tensors`] impl, through [`Tensors::TENSORS`].
+///
+/// Every layer implements it once, beside the math ([`Layer`](crate::Layer),
+/// or the shorter [`Map`](crate::layer::Map) or
+/// [`Elementwise`](crate::layer::Elementwise), which implements it for
+/// you). From it and `Tensors`, and nothing else, a layer gets: random
+/// initialisation, saving and loading in constnet's format, serde, the
+/// PyTorch import, Rust source export and printing. Only
+/// [`KIND`](Describe::KIND) is required.
+///
+/// A layer's gradient is a value of the layer's own type (its tensors hold
+/// the gradients), so a layer must also be `Clone` and
+/// [`Zeroable`](bytemuck::Zeroable) (derive them).
+pub trait Describe: Sized + Clone + bytemuck::Zeroable + 'static {
+    /// What kind of layer this is.
+    const KIND: LayerKind;
+
+    /// The setting, if the layer has one (none by default). A layer has
+    /// at most one.
+    const SETTING: Option<Setting<Self>> = None;
+
+    /// The scheme that suits a dense layer placed right before this layer
+    /// (see [`Init`]): He before ReLU-like layers, Xavier (the default)
+    /// otherwise.
+    const INIT_BEFORE: Init = Init::Xavier;
+
+    /// Writes this layer's type as [`export`](crate::export) puts it in a
+    /// `network!` list. By default its type's name without module paths
+    /// (`Scale<f32, 4>`), which must be in scope where the exported file
+    /// is included; constnet's own layers write `::constnet::` paths.
+    fn write_type(out: &mut dyn Write) -> fmt::Result {
+        write_short_type_name(core::any::type_name::<Self>(), out)
+    }
+
+    /// Writes a `const` expression that builds this layer with its
+    /// parameters and setting, for [`export`](crate::export). By default
+    /// the type's name without its generic arguments, called with the
+    /// setting and then each tensor as an array literal (`Scale([1.0,
+    /// 2.0])` for a tuple struct), or alone for a layer with neither (a
+    /// unit struct).
+    fn write_value<T: Scalar>(&self, out: &mut dyn Write) -> fmt::Result
+    where
+        Self: Tensors<T>,
+    {
+        let name = core::any::type_name::<Self>();
+        let base = name.split('<').next().unwrap_or(name);
+        write_short_type_name(base, out)?;
+        write_arguments(self, out)
+    }
+}
+
+/// Writes `(setting, tensor, …)` for a layer that has any, with every
+/// number in its shortest round-trip form.
+pub(crate) fn write_arguments<T: Scalar, L: Describe + Tensors<T>>(
+    layer: &L,
+    out: &mut dyn Write,
+) -> fmt::Result {
+    if L::SETTING.is_none() && L::COUNT == 0 {
+        return Ok(());
+    }
+    out.write_char('(')?;
+    let mut first = true;
+    if let Some(setting) = &L::SETTING {
+        write!(out, "{:?}", setting.get(layer))?;
+        first = false;
+    }
+    for tensor in L::TENSORS {
+        if !first {
+            out.write_str(", ")?;
+        }
+        first = false;
+        write_tensor(out, tensor.get(layer), tensor.info().shape)?;
+    }
+    out.write_char(')')
+}
+
+/// Writes a tensor as a Rust array literal: nested by rows for a matrix.
+pub(crate) fn write_tensor<T: Scalar>(
+    out: &mut dyn Write,
+    values: &[T],
+    shape: &[usize],
+) -> fmt::Result {
+    match shape {
+        [rows, cols] if *rows > 0 && *cols > 0 => {
+            out.write_char('[')?;
+            for (r, row) in values.chunks(*cols).enumerate() {
+                if r > 0 {
+                    out.write_str(", ")?;
+                }
+                write_floats(out, row)?;
+            }
+            out.write_char(']')
+        }
+        _ => write_floats(out, values),
+    }
+}
+
+/// Writes `[a, b, …]` with every value in its shortest round-trip form.
+fn write_floats<T: Scalar>(out: &mut dyn Write, values: &[T]) -> fmt::Result {
+    out.write_char('[')?;
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.write_str(", ")?;
+        }
+        // `Debug` for floats is the shortest string that parses back to
+        // the same bits, and always has a `.` or an exponent.
+        write!(out, "{v:?}")?;
+    }
+    out.write_char(']')
+}
+
+/// Writes a type name with every module path taken off each of its paths
+/// (`a::b::Scale<f32, 4>` → `Scale<f32, 4>`), except that constnet's own
+/// types keep `::constnet::`.
+fn write_short_type_name(name: &str, out: &mut dyn Write) -> fmt::Result {
+    let mut rest = name;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (path, tail) = rest.split_at(end);
+        if !path.is_empty() {
+            let last = path.rsplit("::").next().unwrap_or(path);
+            if path.starts_with("constnet::") {
+                out.write_str("::constnet::")?;
+            }
+            out.write_str(last)?;
+        }
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            out.write_char(c)?;
+        }
+        rest = chars.as_str();
+    }
+    Ok(())
+}
+
+/// The number of scalars in all of `tensors`.
+pub(crate) const fn total_len<L, T>(tensors: &[Tensor<L, T>]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < tensors.len() {
+        len += tensors[i].info().len();
+        i += 1;
+    }
+    len
+}
+
+/// What a layer is, for a given input width: the description the formats
+/// read, without the layer's type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerInfo {
+    /// Its kind.
+    pub kind: LayerKind,
+    /// Its input width.
+    pub inputs: usize,
+    /// Its output width.
+    pub outputs: usize,
+    /// How many parameter tensors it has.
+    pub tensors: usize,
+    /// Its setting's name and default, if it has one.
+    pub setting: Option<(&'static str, f32)>,
+}
+
+impl LayerInfo {
+    /// The description of layer `L` taking `inputs` values to `outputs`.
+    pub fn of<T: Scalar, L: Describe + Tensors<T>>(inputs: usize, outputs: usize) -> Self {
+        LayerInfo {
+            kind: L::KIND,
+            inputs,
+            outputs,
+            tensors: L::COUNT,
+            setting: L::SETTING.as_ref().map(|s| (s.name(), s.default())),
+        }
+    }
+}
+
+impl fmt::Display for LayerInfo {
+    /// As the layer is written, with its widths: `Dense<4→8>`, `Relu<8>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.inputs == self.outputs && self.kind != LayerKind::DENSE {
+            write!(f, "{}<{}>", self.kind, self.inputs)
+        } else {
+            write!(f, "{}<{}→{}>", self.kind, self.inputs, self.outputs)
+        }
+    }
+}
