@@ -6,35 +6,27 @@
 //!
 //! Run with `cargo run --release --example custom_layer`.
 
-use constnet::layer::{Elementwise, LayerKind};
 use constnet::prelude::*;
 
 // --- the three layers ---------------------------------------------------
 
-/// softplus(x) = ln(1 + eˣ); its derivative, the sigmoid, is 1 − e^(−y).
-#[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
-pub struct Softplus;
-impl Elementwise for Softplus {
-    const KIND: LayerKind = LayerKind::named("Softplus");
-    fn f<T: Scalar>(&self, x: T) -> T {
-        (T::ONE + x.exp()).ln()
-    }
-    fn df<T: Scalar>(&self, _x: T, y: T) -> T {
-        T::ONE - (-y).exp()
-    }
+constnet::elementwise! {
+    /// softplus(x) = ln(1 + eˣ); its derivative, the sigmoid, is 1 − e^(−y).
+    pub struct Softplus = "Softplus";
+    f(x) = (T::ONE + x.exp()).ln();
+    df(_x, y) = T::ONE - (-y).exp();
 }
 
 /// y = s ⊙ x, with a scale `s` per input, learned, starting at one.
 #[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
 pub struct Scale<T, const N: usize>(pub [T; N]);
-impl<T: Scalar, const N: usize> Describe for Scale<T, N> {
-    const KIND: LayerKind = LayerKind::named("Scale");
-}
 impl<T: Scalar, const N: usize> Tensors<T> for Scale<T, N> {
     const TENSORS: &'static [Tensor<Self, T>] = &[Tensor::ones("s", &[N], |l| &l.0, |l| &mut l.0)];
 }
-impl<T: Scalar, const N: usize> Map<[T; N]> for Scale<T, N> {
+impl<T: Scalar, const N: usize> Layer<[T; N]> for Scale<T, N> {
+    const KIND: LayerKind = LayerKind::named("Scale");
     type Output = [T; N];
+    type Trace<const B: usize> = ();
     fn map(&self, x: &[T; N]) -> [T; N] {
         std::array::from_fn(|i| self.0[i] * x[i])
     }
@@ -47,12 +39,11 @@ impl<T: Scalar, const N: usize> Map<[T; N]> for Scale<T, N> {
 /// The first `K` of `N` inputs (`K ≤ N`); the gradient of the others is 0.
 #[derive(Clone, Copy, Debug, PartialEq, Zeroable)]
 pub struct Take<const K: usize>;
-impl<const K: usize> Describe for Take<K> {
-    const KIND: LayerKind = LayerKind::named("Take");
-}
 impl<T: Scalar, const K: usize> Tensors<T> for Take<K> {}
-impl<T: Scalar, const N: usize, const K: usize> Map<[T; N]> for Take<K> {
+impl<T: Scalar, const N: usize, const K: usize> Layer<[T; N]> for Take<K> {
+    const KIND: LayerKind = LayerKind::named("Take");
     type Output = [T; K];
+    type Trace<const B: usize> = ();
     fn map(&self, x: &[T; N]) -> [T; K] {
         std::array::from_fn(|i| x[i])
     }

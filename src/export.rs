@@ -41,7 +41,7 @@ use core::fmt::{self, Write};
 
 use num_traits::Float;
 
-use crate::layer::Architecture;
+use crate::layer::Layer;
 use crate::network::Network;
 use crate::scalar::Scalar;
 use crate::tensors::Tensors;
@@ -128,7 +128,7 @@ where
         "    pub struct {type_name}<{}> {{ {inputs} => ",
         N::Scalar::NAME
     )?;
-    <N::Layers as Architecture<N::Input>>::write_types(out)?;
+    <N::Layers as Layer<N::Input>>::write_types(out)?;
     writeln!(out, " }}")?;
     writeln!(out, "}}")?;
     writeln!(out)?;
@@ -139,7 +139,7 @@ where
         out,
         "pub static {static_name}: {type_name} = {type_name}::new("
     )?;
-    Architecture::<N::Input>::write_value(layers, out)?;
+    Layer::<N::Input>::write_value(layers, out)?;
     writeln!(out, ");")?;
     Ok(())
 }

@@ -159,8 +159,8 @@ pub mod prelude {
     pub use crate::format::FromSafetensors;
     pub use crate::format::{LoadError, Save};
     pub use crate::layer::{
-        Chain, Dense, Describe, Elementwise, Identity, Init, Layer, LayerKind, LeakyRelu, Map,
-        Relu, Sigmoid, Softmax, Tanh, Tensor, Then,
+        Chain, Dense, Identity, Init, Layer, LayerKind, LeakyRelu, Relu, Sigmoid, Softmax, Tanh,
+        Tensor, Then,
     };
     pub use crate::loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
     pub use crate::network;

@@ -86,7 +86,7 @@ impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for Mse {
         let mut sum = T::ZERO;
         for ((g, &p), &t) in grad.iter_mut().zip(y).zip(target) {
             let e = p - t;
-            sum = sum + e * e;
+            sum += e * e;
             *g = scale * e;
         }
         sum / T::from_f64(N as f64)
@@ -103,7 +103,7 @@ impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for CrossEntropy {
     fn loss_grad(&self, p: &[T; N], target: &[T; N], grad: &mut [T; N]) -> T {
         let mut sum = T::ZERO;
         for ((g, &p), &t) in grad.iter_mut().zip(p).zip(target) {
-            sum = sum - t * clamped_ln(p);
+            sum -= t * clamped_ln(p);
             *g = -t * clamped_recip(p);
         }
         sum
@@ -152,8 +152,8 @@ impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for SoftmaxCrossEntropy {
         let mut mass = T::ZERO;
         let mut dot = T::ZERO;
         for (&t, &z) in target.iter().zip(z) {
-            mass = mass + t;
-            dot = dot + t * z;
+            mass += t;
+            dot += t * z;
         }
         for (g, &t) in grad.iter_mut().zip(target) {
             *g = mass * *g - t;
@@ -167,7 +167,7 @@ impl<T: Scalar, const N: usize> Loss<[T; N], usize> for SoftmaxCrossEntropy {
         let lse = softmax(z, grad);
         match (z.get(class), grad.get_mut(class)) {
             (Some(&zc), Some(g)) => {
-                *g = *g - T::ONE;
+                *g -= T::ONE;
                 lse - zc
             }
             _ => {
@@ -192,7 +192,7 @@ impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for BinaryCrossEntropy {
         let eps = T::from_f64(1e-12);
         let mut sum = T::ZERO;
         for ((g, &p), &t) in grad.iter_mut().zip(p).zip(target) {
-            sum = sum - (t * clamped_ln(p) + (T::ONE - t) * clamped_ln(T::ONE - p));
+            sum -= t * clamped_ln(p) + (T::ONE - t) * clamped_ln(T::ONE - p);
             *g = (p - t) / ((p * (T::ONE - p)).max(eps) * n);
         }
         sum / n

@@ -36,8 +36,8 @@
 /// name, or a braced expression (`{ 28 * 28 }`).
 ///
 /// The type is a struct around a [`Chain`] of the layers. It implements
-/// [`Network`] (and so [`Train`](crate::Train)), [`Layer`] and
-/// [`Architecture`] (so a network can be a layer of another), `Clone`,
+/// [`Network`] (and so [`Train`](crate::Train)), [`Layer`] (so a network
+/// can be a layer of another), `Clone`,
 /// `PartialEq` (when its layers have it), [`Zeroable`](bytemuck::Zeroable)
 /// and a `Debug` that prints the layers, not the numbers. It has a `const fn new(layers)`, so trained parameters can
 /// be written as literals into a `static`. Nothing in it allocates or uses
@@ -53,7 +53,6 @@
 /// impl Network for Net { type Input = [f32; 2]; type Layers = Chain<…>; … }
 /// impl Layer<[f32; 2]> for Net { … }         // these delegate to the layers
 /// impl Tensors<f32> for Net { … }
-/// impl Architecture<[f32; 2]> for Net { … }
 /// unsafe impl Zeroable for Net {}           // its one field is Zeroable
 /// impl PartialEq for Net { … }  impl Debug for Net { … }
 /// ```
@@ -80,7 +79,6 @@
 /// [`Tanh`]: crate::layer::Tanh
 /// [`Softmax`]: crate::layer::Softmax
 /// [`Layer`]: crate::Layer
-/// [`Architecture`]: crate::layer::Architecture
 /// [`Chain`]: crate::Chain
 /// [`Network`]: crate::Network
 #[macro_export]
@@ -184,10 +182,32 @@ macro_rules! network {
         where
             for<'__constnet> $layers: $crate::Layer<[$t; $input]>,
         {
+            const KIND: $crate::layer::LayerKind =
+                $crate::layer::LayerKind::named(::core::stringify!($name));
+            const INIT_BEFORE: $crate::Init = <$layers as $crate::Layer<[$t; $input]>>::INIT_BEFORE;
             type Output = <$layers as $crate::Layer<[$t; $input]>>::Output;
             type Trace<const __CONSTNET_B: usize> =
                 <$layers as $crate::Layer<[$t; $input]>>::Trace<{ __CONSTNET_B }>;
             const DEPTH: usize = <$layers as $crate::Layer<[$t; $input]>>::DEPTH;
+            const LAYERS: usize = <$layers as $crate::Layer<[$t; $input]>>::LAYERS;
+            const MAX_WIDTH: usize = <$layers as $crate::Layer<[$t; $input]>>::MAX_WIDTH;
+            const NAME_BYTES: usize = <$layers as $crate::Layer<[$t; $input]>>::NAME_BYTES;
+
+            #[inline]
+            fn map(&self, x: &[$t; $input]) -> Self::Output {
+                $crate::Layer::map(&self.layers, x)
+            }
+
+            #[inline]
+            fn grad(
+                &self,
+                x: &[$t; $input],
+                y: &Self::Output,
+                dy: &Self::Output,
+                grad: &mut Self,
+            ) -> [$t; $input] {
+                $crate::Layer::grad(&self.layers, x, y, dy, &mut grad.layers)
+            }
 
             #[inline]
             fn forward_train<const __CONSTNET_B: usize>(
@@ -211,38 +231,21 @@ macro_rules! network {
             ) {
                 $crate::Layer::backward(&self.layers, x, y, dy, trace, &mut grad.layers, dx)
             }
-        }
-
-        impl $crate::layer::Architecture<[$t; $input]> for $name
-        where
-            for<'__constnet> $layers: $crate::layer::Architecture<[$t; $input]>,
-        {
-            const LAYERS: usize = <$layers as $crate::layer::Architecture<[$t; $input]>>::LAYERS;
-            const MAX_WIDTH: usize =
-                <$layers as $crate::layer::Architecture<[$t; $input]>>::MAX_WIDTH;
-            const NAME_BYTES: usize =
-                <$layers as $crate::layer::Architecture<[$t; $input]>>::NAME_BYTES;
-            const INIT_BEFORE: $crate::Init =
-                <$layers as $crate::layer::Architecture<[$t; $input]>>::INIT_BEFORE;
 
             fn layer(index: usize) -> ::core::option::Option<$crate::layer::LayerInfo> {
-                <$layers as $crate::layer::Architecture<[$t; $input]>>::layer(index)
+                <$layers as $crate::Layer<[$t; $input]>>::layer(index)
             }
             fn tensor_info(
                 index: usize,
                 i: usize,
             ) -> ::core::option::Option<$crate::layer::TensorInfo> {
-                <$layers as $crate::layer::Architecture<[$t; $input]>>::tensor_info(index, i)
+                <$layers as $crate::Layer<[$t; $input]>>::tensor_info(index, i)
             }
             fn setting(&self, index: usize) -> ::core::option::Option<f32> {
-                $crate::layer::Architecture::<[$t; $input]>::setting(&self.layers, index)
+                $crate::Layer::<[$t; $input]>::setting(&self.layers, index)
             }
             fn set_setting(&mut self, index: usize, value: f32) -> bool {
-                $crate::layer::Architecture::<[$t; $input]>::set_setting(
-                    &mut self.layers,
-                    index,
-                    value,
-                )
+                $crate::Layer::<[$t; $input]>::set_setting(&mut self.layers, index, value)
             }
             fn randomize<__CONSTNET_R: $crate::rand::Rng + ?Sized>(
                 &mut self,
@@ -250,19 +253,14 @@ macro_rules! network {
                 force: ::core::option::Option<$crate::Init>,
                 next: $crate::Init,
             ) {
-                $crate::layer::Architecture::<[$t; $input]>::randomize(
-                    &mut self.layers,
-                    rng,
-                    force,
-                    next,
-                )
+                $crate::Layer::<[$t; $input]>::randomize(&mut self.layers, rng, force, next)
             }
             fn write_types(out: &mut dyn ::core::fmt::Write) -> ::core::fmt::Result {
                 out.write_str(::core::stringify!($name))
             }
             fn write_value(&self, out: &mut dyn ::core::fmt::Write) -> ::core::fmt::Result {
                 out.write_str(::core::concat!(::core::stringify!($name), "::new("))?;
-                $crate::layer::Architecture::<[$t; $input]>::write_value(&self.layers, out)?;
+                $crate::Layer::<[$t; $input]>::write_value(&self.layers, out)?;
                 out.write_str(")")
             }
         }
@@ -310,7 +308,10 @@ macro_rules! network {
             }
         }
 
-        impl ::core::fmt::Debug for $name {
+        impl ::core::fmt::Debug for $name
+        where
+            for<'__constnet> $layers: $crate::Layer<[$t; $input]>,
+        {
             /// Prints the layers with their widths, not the parameters:
             /// `Net[Dense<2→8> → Tanh<8> → Dense<8→1>]`.
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {

@@ -129,7 +129,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         portable::matmul_bt(self, x, y);
         for yb in y.iter_mut() {
             for (v, &b) in yb.iter_mut().zip(bias) {
-                *v = *v + b;
+                *v += b;
             }
         }
     }
@@ -295,7 +295,7 @@ pub fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
     let mut acc: [T; LANES] = core::array::from_fn(|k| a0[k] * b0[k]);
     for (x, y) in ac.iter().zip(bc) {
         for k in 0..LANES {
-            acc[k] = acc[k] + x[k] * y[k];
+            acc[k] += x[k] * y[k];
         }
     }
     let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
@@ -310,7 +310,7 @@ pub fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
 #[inline]
 pub fn axpy<T: Scalar>(a: T, x: &[T], y: &mut [T]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
-        *yi = *yi + a * xi;
+        *yi += a * xi;
     }
 }
 
@@ -331,6 +331,7 @@ impl<T: fmt::Debug, const R: usize, const C: usize> fmt::Debug for Matrix<T, R, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scalar::Zeroed;
 
     // A 3 × 2 matrix and vectors small enough to check by hand.
     const W: Matrix<f64, 3, 2> = Matrix::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);

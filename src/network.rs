@@ -9,7 +9,7 @@ use core::fmt;
 use num_traits::Float;
 use rand::Rng;
 
-use crate::layer::{Architecture, Init, Layer};
+use crate::layer::{Init, Layer};
 use crate::scalar::{Scalar, Vector, Zeroed, argmax};
 use crate::tensors::Tensors;
 
@@ -19,7 +19,7 @@ use crate::tensors::Tensors;
 ///
 /// Implemented by the types [`network!`](crate::network!) builds; the
 /// required items are for that macro, the provided ones for users.
-pub trait Network: Sized + 'static {
+pub trait Network: Sized + bytemuck::Zeroable + 'static {
     /// The scalar type (`f32` or `f64`).
     type Scalar: Scalar;
     /// The input of one sample, `[Scalar; I]`.
@@ -27,7 +27,7 @@ pub trait Network: Sized + 'static {
     /// The output of one sample, `[Scalar; O]`.
     type Output: Vector<Scalar = Self::Scalar>;
     /// The layers, composed with [`Chain`](crate::Chain).
-    type Layers: Layer<Self::Input, Output = Self::Output> + Architecture<Self::Input>;
+    type Layers: Layer<Self::Input, Output = Self::Output>;
 
     /// The layers.
     fn layers(&self) -> &Self::Layers;
@@ -44,27 +44,20 @@ pub trait Network: Sized + 'static {
     /// Xavier otherwise; see [`Init`]). The same seed gives bit-identical
     /// parameters.
     fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        let mut layers = Self::Layers::ZERO;
-        layers.randomize(rng, None, Init::Xavier);
-        Self::from_layers(layers)
+        Self::from_layers(Layer::random_layers(rng, None, Init::Xavier))
     }
 
     /// A network with random parameters, every dense layer initialised
     /// with `init`.
     fn random_with<R: Rng + ?Sized>(rng: &mut R, init: Init) -> Self {
-        let mut layers = Self::Layers::ZERO;
-        layers.randomize(rng, Some(init), Init::Xavier);
-        Self::from_layers(layers)
+        Self::from_layers(Layer::random_layers(rng, Some(init), Init::Xavier))
     }
 
     /// [`random`](Network::random), built directly on the heap: no copy of
     /// the network passes through the stack, so it may be larger than the
     /// stack. The same seed gives the same parameters as `random`.
     #[cfg(feature = "alloc")]
-    fn random_boxed<R: Rng + ?Sized>(rng: &mut R) -> alloc::boxed::Box<Self>
-    where
-        Self: bytemuck::Zeroable,
-    {
+    fn random_boxed<R: Rng + ?Sized>(rng: &mut R) -> alloc::boxed::Box<Self> {
         let mut net = crate::heap::zeroed_box::<Self>();
         net.layers_mut().randomize(rng, None, Init::Xavier);
         net

@@ -167,7 +167,7 @@ impl<N: Network, Target> Train<Target> for N {
             let mut total = N::Scalar::ZERO;
             for (index, batch) in data.chunks(B).enumerate() {
                 let mean = step::<N, Target, B>(self, batch, loss, opt, grads, index)?;
-                total = total + mean * N::Scalar::from_f64(batch.len() as f64);
+                total += mean * N::Scalar::from_f64(batch.len() as f64);
             }
             Ok(total)
         })?;
@@ -244,12 +244,12 @@ fn batch_gradients<N: Network, Target, const B: usize>(
     let mut dy = [<N::Output as Zeroed>::ZERO; B];
     let mut total = N::Scalar::ZERO;
     for ((yb, dyb), (_, target)) in y.iter().zip(dy.iter_mut()).zip(batch) {
-        total = total + loss.loss_grad(yb, target, dyb);
+        total += loss.loss_grad(yb, target, dyb);
         // With B = 1 the batch has one sample and the mean is that sample:
         // no multiplication by 1 on the path from the output to the update.
         if B > 1 {
             for g in dyb.as_mut_slice() {
-                *g = *g * inv;
+                *g *= inv;
             }
         }
     }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 
-use constnet::export::{RustSource, rust_source};
+use constnet::export::rust_source;
 use constnet::prelude::*;
 use flate2::read::GzDecoder;
 
@@ -149,7 +149,6 @@ pub fn export_for_firmware<N, const I: usize>(
 ) -> Result<()>
 where
     N: Network<Scalar = f32, Input = [f32; I]>,
-    N::Layers: RustSource,
 {
     let mut source = String::new();
     rust_source(net, type_name, static_name, &mut source)?;

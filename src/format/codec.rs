@@ -13,7 +13,7 @@ use super::signature::{LayerName, LayerRecord, records, to_u32};
 use super::{CHECKSUM_LEN, HEADER_LEN, MAGIC, RECORD_LEN, Save, ScalarType, VERSION};
 use num_traits::Float;
 
-use crate::layer::Architecture;
+use crate::layer::Layer;
 use crate::network::Network;
 use crate::scalar::{Scalar, Vector};
 use crate::tensors::Tensors;
@@ -21,7 +21,7 @@ use crate::tensors::Tensors;
 /// The version of a file of network `N`: 1 when all its layers are
 /// constnet's own, 2 when any is known by its name.
 pub(crate) fn version_of<N: Network>() -> u16 {
-    if <N::Layers as Architecture<N::Input>>::NAME_BYTES == 0 {
+    if <N::Layers as Layer<N::Input>>::NAME_BYTES == 0 {
         1
     } else {
         2
@@ -67,7 +67,7 @@ impl Writer<'_> {
 pub(crate) fn encode<N: Save>(net: &N, out: &mut [u8]) -> Result<usize, EncodeError> {
     let len = N::ENCODED_LEN;
     let layers = net.layers();
-    for index in 0..<N::Layers as Architecture<N::Input>>::LAYERS {
+    for index in 0..<N::Layers as Layer<N::Input>>::LAYERS {
         if let Some(value) = layers.setting(index)
             && !value.is_finite()
         {
@@ -103,7 +103,7 @@ pub(crate) fn encode<N: Save>(net: &N, out: &mut [u8]) -> Result<usize, EncodeEr
     w.u16(ScalarType::of::<N::Scalar>().code());
     w.u32(to_u32(<N::Input as Vector>::LEN));
     w.u32(to_u32(<N::Output as Vector>::LEN));
-    w.u32(to_u32(<N::Layers as Architecture<N::Input>>::LAYERS));
+    w.u32(to_u32(<N::Layers as Layer<N::Input>>::LAYERS));
     for (record, _) in records(Some(layers)) {
         w.bytes(&[record.code]);
         w.u32(record.inputs);
@@ -325,7 +325,7 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
         }
         .into());
     }
-    let expected_layers = to_u32(<N::Layers as Architecture<N::Input>>::LAYERS);
+    let expected_layers = to_u32(<N::Layers as Layer<N::Input>>::LAYERS);
     if layer_count != expected_layers {
         return Err(SignatureMismatch::LayerCount {
             expected: expected_layers,
@@ -336,8 +336,7 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     let stored = bytes.get(records_at..records_end).unwrap_or(&[]);
     let expected_records = records::<N::Input, N::Layers>(None);
     let found_records = stored_records(stored, version);
-    for (index, ((expected, has_setting), found)) in
-        expected_records.zip(found_records).enumerate()
+    for (index, ((expected, has_setting), found)) in expected_records.zip(found_records).enumerate()
     {
         if !expected.same_shape(&found, has_setting) {
             return Err(SignatureMismatch::Layer {
@@ -382,10 +381,10 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
 /// for `N` into `layers`, replacing all of them.
 pub(crate) fn commit<N: Save>(layers: &mut N::Layers, bytes: &[u8], at: Checked) {
     let stored = bytes.get(at.records..).unwrap_or(&[]);
-    let count = <N::Layers as Architecture<N::Input>>::LAYERS;
+    let count = <N::Layers as Layer<N::Input>>::LAYERS;
     for (index, record) in stored_records(stored, at.version).take(count).enumerate() {
-        let has_setting = <N::Layers as Architecture<N::Input>>::layer(index)
-            .is_some_and(|info| info.setting.is_some());
+        let has_setting =
+            <N::Layers as Layer<N::Input>>::layer(index).is_some_and(|info| info.setting.is_some());
         if has_setting {
             layers.set_setting(index, f32::from_bits(record.setting));
         }

@@ -110,7 +110,7 @@ pub use error::{EncodeError, LoadError, SignatureMismatch};
 pub use pytorch::{FromSafetensors, ImportError};
 pub use signature::{LayerName, LayerRecord};
 
-use crate::layer::Architecture;
+use crate::layer::Layer;
 use crate::network::Network;
 use crate::scalar::{Scalar, Vector};
 
@@ -236,7 +236,7 @@ const fn encoded_len(
 /// [module documentation](self) and `FORMAT.md`).
 ///
 /// Implemented for every [`Network`]: the file is written from the
-/// layers' descriptions ([`Architecture`]), so a network with layers of
+/// layers' descriptions ([`Layer`](crate::Layer)), so a network with layers of
 /// your own saves and loads too (a layer known by its name is refused in
 /// the place of another).
 ///
@@ -275,11 +275,11 @@ pub trait Save: Network {
     /// `u32::MAX` layers, parameters or inputs in a layer is a compile
     /// error.
     const ENCODED_LEN: usize = encoded_len(
-        <Self::Layers as Architecture<Self::Input>>::LAYERS,
-        <Self::Layers as Architecture<Self::Input>>::NAME_BYTES,
+        <Self::Layers as Layer<Self::Input>>::LAYERS,
+        <Self::Layers as Layer<Self::Input>>::NAME_BYTES,
         Self::PARAMETERS,
         ScalarType::of::<Self::Scalar>().size(),
-        <Self::Layers as Architecture<Self::Input>>::MAX_WIDTH,
+        <Self::Layers as Layer<Self::Input>>::MAX_WIDTH,
         <Self::Input as Vector>::LEN,
         <Self::Output as Vector>::LEN,
     );

@@ -4,12 +4,12 @@
 //! A file records the kind and widths of every layer, so that a file made
 //! for another architecture is refused even when it happens to hold the
 //! same number of parameters. The records come from the layers'
-//! descriptions ([`Architecture`]), so every layer that describes itself
+//! descriptions ([`Layer`](crate::Layer)), so every layer that describes itself
 //! has one.
 
 use core::fmt;
 
-use crate::layer::{Architecture, LayerKind, MAX_NAME_LEN};
+use crate::layer::{Layer, LayerKind, MAX_NAME_LEN};
 use crate::scalar::Vector;
 
 /// The name of a layer known by its name, as a file stores it (at most
@@ -119,7 +119,7 @@ impl fmt::Display for LayerRecord {
         if self.code == LayerKind::LEAKY_RELU.code() {
             write!(f, "(slope {})", f32::from_bits(self.setting))
         } else if self.setting != 0 {
-            write!(f, "(setting {})", f32::from_bits(self.setting))
+            write!(f, " with setting bits {:#010x}", self.setting)
         } else {
             Ok(())
         }
@@ -129,7 +129,7 @@ impl fmt::Display for LayerRecord {
 /// The records of layers `L` taking `X`, in order, with the settings of
 /// `layers` (or the defaults when it is `None`), each with whether the
 /// layer has a setting.
-pub(crate) fn records<X: Vector, L: Architecture<X>>(
+pub(crate) fn records<X: Vector, L: Layer<X>>(
     layers: Option<&L>,
 ) -> impl Iterator<Item = (LayerRecord, bool)> + '_ {
     (0..L::LAYERS).filter_map(move |index| {

@@ -6,97 +6,126 @@
 
 use core::fmt::{self, Write};
 
-use super::{Describe, Init, LayerKind, Map, Setting};
+use super::{Init, Layer, LayerKind, Setting};
 use crate::scalar::Scalar;
 use crate::tensors::Tensors;
 
-/// An element-wise activation `yᵢ = f(xᵢ)`: the function and its
-/// derivative are all there is to write. Every `Elementwise` type is a
-/// [`Layer`](crate::Layer) of any width and [`Describe`]s itself with
-/// [`KIND`](Elementwise::KIND); the batch goes through as one flat loop,
-/// which the compiler can vectorise.
+/// Defines an element-wise activation `yᵢ = f(xᵢ)` from the function and
+/// its derivative: a unit struct that is a [`Layer`] of any width, with a
+/// name, no tensors, and batch passes that go through the batch as one
+/// flat loop the compiler can vectorise. constnet's own activations are
+/// made with it.
 ///
 /// ```
-/// use constnet::layer::{Elementwise, LayerKind};
 /// use constnet::prelude::*;
 ///
-/// /// The "hard" tanh: x clamped to [−1, 1].
-/// #[derive(Clone, Copy, Debug, Zeroable)]
-/// struct HardTanh;
-///
-/// impl Elementwise for HardTanh {
-///     const KIND: LayerKind = LayerKind::named("HardTanh");
-///     fn f<T: Scalar>(&self, x: T) -> T {
-///         x.max(-T::ONE).min(T::ONE)
-///     }
-///     fn df<T: Scalar>(&self, x: T, _y: T) -> T {
-///         if x.abs() < T::ONE { T::ONE } else { T::ZERO }
-///     }
+/// constnet::elementwise! {
+///     /// The "hard" tanh: x clamped to [−1, 1].
+///     pub struct HardTanh = "HardTanh";
+///     f(x) = x.max(-T::ONE).min(T::ONE);
+///     df(x, _y) = if x.abs() < T::ONE { T::ONE } else { T::ZERO };
 /// }
 ///
 /// let mut y = [[0.0f32; 3]; 1];
 /// HardTanh.forward(&[[-2.0, 0.5, 3.0]], &mut y);
 /// assert_eq!(y, [[-1.0, 0.5, 1.0]]);
 /// ```
-pub trait Elementwise: Copy + bytemuck::Zeroable + 'static {
-    /// What kind of layer this is (see [`Describe::KIND`]).
-    const KIND: LayerKind;
-    /// The scheme that suits a dense layer before it (see
-    /// [`Describe::INIT_BEFORE`]).
-    const INIT_BEFORE: Init = Init::Xavier;
+///
+/// The syntax: attributes and doc comments, then `struct Name = "name";`
+/// with any visibility, where the string is the layer's
+/// [`LayerKind::named`]; optionally `init Init::He;` for a ReLU-like
+/// function (see [`Layer::INIT_BEFORE`]); then `f(x) = …;` and
+/// `df(x, y) = …;`, the derivative written with the input `x` or the
+/// output `y = f(x)`, whichever is cheaper. In both, the scalar type is
+/// `T` (a [`Scalar`]: `f32` or `f64`). The struct derives `Clone`, `Copy`,
+/// `Debug`, `Default`, `PartialEq`, `Eq`, `Hash` and is
+/// [`Zeroable`](bytemuck::Zeroable).
+///
+/// It writes impls for the type itself rather than one blanket impl for
+/// every element-wise type, so that a layer that does not fit in a
+/// network is still reported by name.
+#[macro_export]
+macro_rules! elementwise {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident = $kind:literal;
+        $(init $init:expr;)?
+        f($x:ident) = $f:expr;
+        df($dx:ident, $dy:ident) = $df:expr;
+    ) => {
+        $crate::elementwise!(@define [$(#[$meta])*] $vis $name
+            ($crate::layer::LayerKind::named($kind)) ($($init)?) $x ($f) $dx $dy ($df));
+    };
 
-    /// `f(x)`.
-    fn f<T: Scalar>(&self, x: T) -> T;
+    // internal rules
 
-    /// `f′(x)`, given `x` and `y = f(x)` (whichever is cheaper to use).
-    fn df<T: Scalar>(&self, x: T, y: T) -> T;
-}
+    // @define [attributes] visibility name (kind) (init) x (f) x y (df): the
+    // struct and its impls.
+    (@define [$($meta:tt)*] $vis:vis $name:ident ($kind:expr) ($($init:expr)?)
+        $x:ident ($f:expr) $dx:ident $dy:ident ($df:expr)) => {
+        $($meta)*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        $vis struct $name;
 
-impl<E: Elementwise> Describe for E {
-    const KIND: LayerKind = E::KIND;
-    const INIT_BEFORE: Init = E::INIT_BEFORE;
-}
+        // SAFETY: a unit struct has no bytes, so all-zero bytes are its value.
+        #[allow(unsafe_code)]
+        unsafe impl $crate::bytemuck::Zeroable for $name {}
 
-/// An element-wise activation has no parameters.
-impl<T: Scalar, E: Elementwise> Tensors<T> for E {}
+        impl<T: $crate::Scalar> $crate::Tensors<T> for $name {}
 
-impl<T: Scalar, const N: usize, E: Elementwise> Map<[T; N]> for E {
-    type Output = [T; N];
+        impl<T: $crate::Scalar, const N: usize> $crate::Layer<[T; N]> for $name {
+            const KIND: $crate::layer::LayerKind = $kind;
+            $(const INIT_BEFORE: $crate::Init = $init;)?
+            type Output = [T; N];
+            type Trace<const B: usize> = ();
 
-    #[inline]
-    fn map(&self, x: &[T; N]) -> [T; N] {
-        x.map(|x| self.f(x))
-    }
+            #[inline]
+            fn map(&self, __x: &[T; N]) -> [T; N] {
+                __x.map(|$x: T| -> T { $f })
+            }
 
-    #[inline]
-    fn grad(&self, x: &[T; N], y: &[T; N], dy: &[T; N], _: &mut Self) -> [T; N] {
-        core::array::from_fn(|i| dy[i] * self.df(x[i], y[i]))
-    }
+            #[inline]
+            fn grad(&self, __x: &[T; N], __y: &[T; N], __dy: &[T; N], _: &mut Self) -> [T; N] {
+                ::core::array::from_fn(|__i| {
+                    let ($dx, $dy): (T, T) = (__x[__i], __y[__i]);
+                    __dy[__i] * { $df }
+                })
+            }
 
-    #[inline]
-    fn map_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
-        map_flat(x, y, |x| self.f(x));
-    }
+            #[inline]
+            fn forward_train<const B: usize>(
+                &self,
+                __x: &[[T; N]; B],
+                __y: &mut [[T; N]; B],
+                _: &mut (),
+            ) {
+                $crate::layer::elementwise_map(__x, __y, |$x: T| -> T { $f });
+            }
 
-    #[inline]
-    fn grad_batch<const B: usize>(
-        &self,
-        x: &[[T; N]; B],
-        y: &[[T; N]; B],
-        dy: &[[T; N]; B],
-        _: &mut Self,
-        dx: Option<&mut [[T; N]; B]>,
-    ) {
-        if let Some(dx) = dx {
-            grad_flat(x, y, dy, dx, |x, y| self.df(x, y));
+            #[inline]
+            fn backward<const B: usize>(
+                &self,
+                __x: &[[T; N]; B],
+                __y: &[[T; N]; B],
+                __dy: &[[T; N]; B],
+                _: &(),
+                _: &mut Self,
+                __dx: ::core::option::Option<&mut [[T; N]; B]>,
+            ) {
+                if let ::core::option::Option::Some(__dx) = __dx {
+                    $crate::layer::elementwise_grad(__x, __y, __dy, __dx, |$dx: T, $dy: T| -> T {
+                        $df
+                    });
+                }
+            }
         }
-    }
+    };
 }
 
 /// `y = f(x)` over a whole batch as one flat loop: simple enough for the
-/// compiler to vectorise.
+/// compiler to vectorise. For [`elementwise!`](crate::elementwise!).
 #[inline(always)]
-fn map_flat<T: Scalar, const N: usize, const B: usize>(
+pub fn elementwise_map<T: Scalar, const N: usize, const B: usize>(
     x: &[[T; N]; B],
     y: &mut [[T; N]; B],
     f: impl Fn(T) -> T,
@@ -106,9 +135,10 @@ fn map_flat<T: Scalar, const N: usize, const B: usize>(
     }
 }
 
-/// `dx = dy ⊙ f′(x, y)` over a whole batch as one flat loop.
+/// `dx = dy ⊙ f′(x, y)` over a whole batch as one flat loop. For
+/// [`elementwise!`](crate::elementwise!).
 #[inline(always)]
-fn grad_flat<T: Scalar, const N: usize, const B: usize>(
+pub fn elementwise_grad<T: Scalar, const N: usize, const B: usize>(
     x: &[[T; N]; B],
     y: &[[T; N]; B],
     dy: &[[T; N]; B],
@@ -121,10 +151,6 @@ fn grad_flat<T: Scalar, const N: usize, const B: usize>(
         *g = d * df(x, y);
     }
 }
-
-/// The identity `f(x) = x`: the output activation for regression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
-pub struct Identity;
 
 impl LayerKind {
     /// [`Identity`], code 2.
@@ -141,33 +167,20 @@ impl LayerKind {
     pub const SOFTMAX: LayerKind = LayerKind::builtin(7, "Softmax");
 }
 
-impl Elementwise for Identity {
-    const KIND: LayerKind = LayerKind::IDENTITY;
-    #[inline]
-    fn f<T: Scalar>(&self, x: T) -> T {
-        x
-    }
-    #[inline]
-    fn df<T: Scalar>(&self, _: T, _: T) -> T {
-        T::ONE
-    }
+crate::elementwise! {
+    @define [
+        /// The identity `f(x) = x`: the output activation for regression.
+    ]
+    pub Identity (LayerKind::IDENTITY) () x (x) _x _y (T::ONE)
 }
 
-/// The rectified linear unit `f(x) = max(0, x)`, with `f′(0) = 0`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
-pub struct Relu;
-
-impl Elementwise for Relu {
-    const KIND: LayerKind = LayerKind::RELU;
-    const INIT_BEFORE: Init = Init::He;
-    #[inline]
-    fn f<T: Scalar>(&self, x: T) -> T {
-        if x > T::ZERO { x } else { T::ZERO }
-    }
-    #[inline]
-    fn df<T: Scalar>(&self, x: T, _: T) -> T {
-        if x > T::ZERO { T::ONE } else { T::ZERO }
-    }
+crate::elementwise! {
+    @define [
+        /// The rectified linear unit `f(x) = max(0, x)`, with `f′(0) = 0`.
+    ]
+    pub Relu (LayerKind::RELU) (Init::He)
+    x (if x > T::ZERO { x } else { T::ZERO })
+    x _y (if x > T::ZERO { T::ONE } else { T::ZERO })
 }
 
 /// The leaky ReLU `f(x) = x` for `x > 0` and `slope · x` otherwise.
@@ -217,7 +230,9 @@ impl fmt::Debug for LeakyRelu {
 /// The slope is a setting, not a parameter.
 impl<T: Scalar> Tensors<T> for LeakyRelu {}
 
-impl Describe for LeakyRelu {
+/// The leaky ReLU is element-wise with its slope as a parameter of the
+/// function; its batch passes are the same flat loops.
+impl<T: Scalar, const N: usize> Layer<[T; N]> for LeakyRelu {
     const KIND: LayerKind = LayerKind::LEAKY_RELU;
     const SETTING: Option<Setting<Self>> = Some(Setting::new(
         "slope",
@@ -226,16 +241,8 @@ impl Describe for LeakyRelu {
         |l, slope| l.slope = slope,
     ));
     const INIT_BEFORE: Init = Init::He;
-
-    fn write_value<T: Scalar>(&self, out: &mut dyn Write) -> fmt::Result {
-        write!(out, "::constnet::LeakyRelu::new({:?})", self.slope)
-    }
-}
-
-/// The leaky ReLU is element-wise with its slope as a parameter of the
-/// function; its batch passes are the same flat loops.
-impl<T: Scalar, const N: usize> Map<[T; N]> for LeakyRelu {
     type Output = [T; N];
+    type Trace<const B: usize> = ();
 
     #[inline]
     fn map(&self, x: &[T; N]) -> [T; N] {
@@ -250,31 +257,39 @@ impl<T: Scalar, const N: usize> Map<[T; N]> for LeakyRelu {
     }
 
     #[inline]
-    fn map_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+    fn forward_train<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B], _: &mut ()) {
         let slope = T::from_f64(f64::from(self.slope));
-        map_flat(x, y, |x| Self::f(slope, x));
+        elementwise_map(x, y, |x| Self::f(slope, x));
     }
 
     #[inline]
-    fn grad_batch<const B: usize>(
+    fn backward<const B: usize>(
         &self,
         x: &[[T; N]; B],
         y: &[[T; N]; B],
         dy: &[[T; N]; B],
+        _: &(),
         _: &mut Self,
         dx: Option<&mut [[T; N]; B]>,
     ) {
         let slope = T::from_f64(f64::from(self.slope));
         if let Some(dx) = dx {
-            grad_flat(x, y, dy, dx, |x, _| Self::df(slope, x));
+            elementwise_grad(x, y, dy, dx, |x, _| Self::df(slope, x));
         }
+    }
+
+    fn write_value(&self, out: &mut dyn Write) -> fmt::Result {
+        write!(out, "::constnet::LeakyRelu::new({:?})", self.slope)
     }
 }
 
-/// The logistic sigmoid `f(x) = 1 / (1 + e⁻ˣ)`, with `f′ = y (1 − y)`.
-/// Computed without overflow for inputs of either sign.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
-pub struct Sigmoid;
+crate::elementwise! {
+    @define [
+        /// The logistic sigmoid `f(x) = 1 / (1 + e⁻ˣ)`, with `f′ = y (1 − y)`.
+        /// Computed without overflow for inputs of either sign.
+    ]
+    pub Sigmoid (LayerKind::SIGMOID) () x (sigmoid(x)) _x y (y * (T::ONE - y))
+}
 
 /// The sigmoid, written so that `exp` never overflows: `1 / (1 + e)` for
 /// `x ≥ 0` and `e / (1 + e)` below, with `e = e^{−|x|}`.
@@ -286,37 +301,16 @@ fn sigmoid<T: Scalar>(x: T) -> T {
     numerator / (T::ONE + e)
 }
 
-impl Elementwise for Sigmoid {
-    const KIND: LayerKind = LayerKind::SIGMOID;
-    #[inline]
-    fn f<T: Scalar>(&self, x: T) -> T {
-        sigmoid(x)
-    }
-    #[inline]
-    fn df<T: Scalar>(&self, _: T, y: T) -> T {
-        y * (T::ONE - y)
-    }
-}
-
-/// The hyperbolic tangent, with `f′ = 1 − y²`.
-///
-/// For `f32` it is computed by constnet's own branch-free polynomial,
-/// within 2 ulp of the exact value, which the compiler can vectorise over
-/// a layer or a batch (the standard `tanhf` is a call per value); for
-/// `f64`, by the standard function.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Zeroable)]
-pub struct Tanh;
-
-impl Elementwise for Tanh {
-    const KIND: LayerKind = LayerKind::TANH;
-    #[inline]
-    fn f<T: Scalar>(&self, x: T) -> T {
-        x.tanh_()
-    }
-    #[inline]
-    fn df<T: Scalar>(&self, _: T, y: T) -> T {
-        T::ONE - y * y
-    }
+crate::elementwise! {
+    @define [
+        /// The hyperbolic tangent, with `f′ = 1 − y²`.
+        ///
+        /// For `f32` it is computed by constnet's own branch-free polynomial,
+        /// within 2 ulp of the exact value, which the compiler can vectorise over
+        /// a layer or a batch (the standard `tanhf` is a call per value); for
+        /// `f64`, by the standard function.
+    ]
+    pub Tanh (LayerKind::TANH) () x (x.tanh_()) _x y (T::ONE - y * y)
 }
 
 /// Softmax `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}`: turns a vector into a probability
@@ -342,19 +336,17 @@ pub(crate) fn softmax<T: Scalar, const N: usize>(x: &[T; N], y: &mut [T; N]) -> 
     let sum = y.iter().fold(T::ZERO, |sum, &v| sum + v);
     let inv = T::ONE / sum;
     for yv in y.iter_mut() {
-        *yv = *yv * inv;
+        *yv *= inv;
     }
     max + sum.ln()
 }
 
-impl Describe for Softmax {
-    const KIND: LayerKind = LayerKind::SOFTMAX;
-}
-
 impl<T: Scalar> Tensors<T> for Softmax {}
 
-impl<T: Scalar, const N: usize> Map<[T; N]> for Softmax {
+impl<T: Scalar, const N: usize> Layer<[T; N]> for Softmax {
+    const KIND: LayerKind = LayerKind::SOFTMAX;
     type Output = [T; N];
+    type Trace<const B: usize> = ();
 
     #[inline]
     fn map(&self, x: &[T; N]) -> [T; N] {
@@ -370,7 +362,7 @@ impl<T: Scalar, const N: usize> Map<[T; N]> for Softmax {
     }
 
     #[inline]
-    fn map_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+    fn forward_train<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B], _: &mut ()) {
         for (x, y) in x.iter().zip(y.iter_mut()) {
             softmax(x, y);
         }

@@ -4,7 +4,7 @@ use core::fmt::{self, Write};
 
 use rand::Rng;
 
-use super::{Architecture, Init, Layer, LayerInfo, TensorInfo};
+use super::{Init, Layer, LayerInfo, LayerKind, TensorInfo};
 use crate::scalar::{Scalar, Vector};
 use crate::tensors::Tensors;
 
@@ -102,15 +102,48 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
     }
 }
 
-/// The layers of `A`, then those of `B`: layer `i` of the chain is layer
-/// `i` of `A` when `i < A::LAYERS` and layer `i - A::LAYERS` of `B`
-/// otherwise.
-impl<X, A, B> Architecture<X> for Chain<A, B>
+/// The trace of a [`Chain`]: the traces of both layers and the activation
+/// between them.
+#[derive(bytemuck::Zeroable)]
+pub struct ChainTrace<TA, M, TB> {
+    /// The first layer's trace.
+    pub a: TA,
+    /// The first layer's output, which is the second layer's input.
+    pub mid: M,
+    /// The second layer's trace.
+    pub b: TB,
+}
+
+/// A chain computes `B(A(x))`. As a list of layers it is the layers of
+/// `A`, then those of `B`: layer `i` of the chain is layer `i` of `A` when
+/// `i < A::LAYERS` and layer `i - A::LAYERS` of `B` otherwise. Its own
+/// [`KIND`](Layer::KIND) is only a name: every format reads its layers.
+impl<X, A, B> Layer<X> for Chain<A, B>
 where
     X: Vector,
-    A: Architecture<X>,
-    B: Architecture<A::Output>,
+    A: Layer<X>,
+    B: Layer<A::Output>,
 {
+    const KIND: LayerKind = LayerKind::named("Chain");
+    const INIT_BEFORE: Init = A::INIT_BEFORE;
+
+    type Output = B::Output;
+    type Trace<const N: usize> = ChainTrace<A::Trace<N>, [A::Output; N], B::Trace<N>>;
+
+    const DEPTH: usize = A::DEPTH + B::DEPTH;
+
+    #[inline]
+    fn map(&self, x: &X) -> B::Output {
+        self.1.map(&self.0.map(x))
+    }
+
+    #[inline]
+    fn grad(&self, x: &X, y: &B::Output, dy: &B::Output, grad: &mut Self) -> X {
+        let mid = self.0.map(x);
+        let dmid = self.1.grad(&mid, y, dy, &mut grad.1);
+        self.0.grad(x, &mid, &dmid, &mut grad.0)
+    }
+
     const LAYERS: usize = A::LAYERS + B::LAYERS;
     const MAX_WIDTH: usize = if A::MAX_WIDTH > B::MAX_WIDTH {
         A::MAX_WIDTH
@@ -118,7 +151,6 @@ where
         B::MAX_WIDTH
     };
     const NAME_BYTES: usize = A::NAME_BYTES + B::NAME_BYTES;
-    const INIT_BEFORE: Init = A::INIT_BEFORE;
 
     fn layer(index: usize) -> Option<LayerInfo> {
         match index.checked_sub(A::LAYERS) {
@@ -148,6 +180,11 @@ where
         self.0.randomize(rng, force, B::INIT_BEFORE);
         self.1.randomize(rng, force, next);
     }
+    #[inline(never)]
+    fn random_layers<R: Rng + ?Sized>(rng: &mut R, force: Option<Init>, next: Init) -> Self {
+        let a = A::random_layers(rng, force, B::INIT_BEFORE);
+        Chain(a, B::random_layers(rng, force, next))
+    }
     fn write_types(out: &mut dyn Write) -> fmt::Result {
         A::write_types(out)?;
         out.write_str(", ")?;
@@ -160,31 +197,6 @@ where
         self.1.write_value(out)?;
         out.write_char(')')
     }
-}
-
-/// The trace of a [`Chain`]: the traces of both layers and the activation
-/// between them.
-#[derive(bytemuck::Zeroable)]
-pub struct ChainTrace<TA, M, TB> {
-    /// The first layer's trace.
-    pub a: TA,
-    /// The first layer's output, which is the second layer's input.
-    pub mid: M,
-    /// The second layer's trace.
-    pub b: TB,
-}
-
-
-impl<X, A, B> Layer<X> for Chain<A, B>
-where
-    X: Vector,
-    A: Layer<X>,
-    B: Layer<A::Output>,
-{
-    type Output = B::Output;
-    type Trace<const N: usize> = ChainTrace<A::Trace<N>, [A::Output; N], B::Trace<N>>;
-
-    const DEPTH: usize = A::DEPTH + B::DEPTH;
 
     #[inline(always)]
     fn forward_train<const N: usize>(

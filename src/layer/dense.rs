@@ -1,10 +1,11 @@
 //! The dense (fully connected, linear) layer `y = W x + b`.
 
+use core::array::from_ref;
 use core::fmt::{self, Write};
 
 use rand::Rng;
 
-use super::{Describe, Init, Layer, LayerKind, Tensor, write_arguments};
+use super::{Init, Layer, LayerKind, Tensor, write_arguments};
 use crate::matrix::Matrix;
 use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
@@ -74,7 +75,7 @@ impl<T: Scalar, const I: usize, const O: usize> Dense<T, I, O> {
     /// Draws the weights again by `init` from `rng`, in place, and zeroes
     /// the biases.
     pub fn fill_random<R: Rng + ?Sized>(&mut self, rng: &mut R, init: Init) {
-        super::init::randomize(self, rng, init);
+        super::init::randomize::<[T; I], _, _>(self, rng, init);
     }
 }
 
@@ -88,34 +89,35 @@ impl LayerKind {
 /// zero.
 impl<T: Scalar, const I: usize, const O: usize> Tensors<T> for Dense<T, I, O> {
     const TENSORS: &'static [Tensor<Self, T>] = &[
-        Tensor::random("weight", &[O, I], |d| d.weight.as_flat(), |d| {
-            d.weight.as_flat_mut()
-        }),
+        Tensor::random(
+            "weight",
+            &[O, I],
+            |d| d.weight.as_flat(),
+            |d| d.weight.as_flat_mut(),
+        ),
         Tensor::zeros("bias", &[O], |d| &d.bias, |d| &mut d.bias),
     ];
 }
 
-impl<T: Scalar, const I: usize, const O: usize> Describe for Dense<T, I, O> {
-    const KIND: LayerKind = LayerKind::DENSE;
-
-    /// `Dense<I, O>`, as `network!` takes it.
-    fn write_type(out: &mut dyn Write) -> fmt::Result {
-        write!(out, "Dense<{I}, {O}>")
-    }
-
-    /// `::constnet::Dense::new([[…], …], […])`.
-    fn write_value<S: Scalar>(&self, out: &mut dyn Write) -> fmt::Result
-    where
-        Self: Tensors<S>,
-    {
-        out.write_str("::constnet::Dense::new")?;
-        write_arguments::<S, Self>(self, out)
-    }
-}
-
 impl<T: Scalar, const I: usize, const O: usize> Layer<[T; I]> for Dense<T, I, O> {
+    const KIND: LayerKind = LayerKind::DENSE;
     type Output = [T; O];
     type Trace<const B: usize> = ();
+
+    #[inline]
+    fn map(&self, x: &[T; I]) -> [T; O] {
+        let mut y = [[T::ZERO; O]];
+        self.forward(from_ref(x), &mut y);
+        y[0]
+    }
+
+    #[inline]
+    fn grad(&self, x: &[T; I], y: &[T; O], dy: &[T; O], grad: &mut Self) -> [T; I] {
+        let mut dx = [[T::ZERO; I]];
+        let (x, y, dy) = (from_ref(x), from_ref(y), from_ref(dy));
+        self.backward(x, y, dy, &(), grad, Some(&mut dx));
+        dx[0]
+    }
 
     #[inline]
     fn forward_train<const B: usize>(&self, x: &[[T; I]; B], y: &mut [[T; O]; B], _: &mut ()) {
@@ -136,13 +138,24 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<[T; I]> for Dense<T, I, O>
         grad.weight.add_at_b(dy, x);
         for db in dy {
             for (g, &d) in grad.bias.iter_mut().zip(db) {
-                *g = *g + d;
+                *g += d;
             }
         }
         // First kind: with respect to the input, carried back.
         if let Some(dx) = dx {
             self.weight.matmul(dy, dx);
         }
+    }
+
+    /// `Dense<I, O>`, as `network!` takes it.
+    fn write_types(out: &mut dyn Write) -> fmt::Result {
+        write!(out, "Dense<{I}, {O}>")
+    }
+
+    /// `::constnet::Dense::new([[…], …], […])`.
+    fn write_value(&self, out: &mut dyn Write) -> fmt::Result {
+        out.write_str("::constnet::Dense::new")?;
+        write_arguments::<[T; I], Self>(self, out)
     }
 }
 

@@ -1,17 +1,17 @@
-//! How a layer describes itself: [`Describe`], once per layer, next to its
-//! math.
+//! The pieces of a layer's description of itself: its kind
+//! ([`LayerKind`]), its tensors ([`Tensor`]), its setting ([`Setting`]),
+//! and what the formats read ([`LayerInfo`], [`TensorInfo`]).
 //!
 //! Saving in constnet's format, serde, the PyTorch import, Rust-source
 //! export, random initialisation, zero construction and printing are each
-//! written once, over this description; none of them keeps a list of
-//! layers. A layer of your own that implements [`Describe`] gets all of
-//! them.
+//! written once, over this description (the description items of
+//! [`Layer`] and [`Tensors::TENSORS`](crate::Tensors::TENSORS)); none of
+//! them keeps a list of layers, so a layer of your own gets all of them.
 
 use core::fmt::{self, Write};
 
-use super::Init;
-use crate::scalar::Scalar;
-use crate::tensors::Tensors;
+use super::Layer;
+use crate::scalar::{Scalar, Vector};
 
 /// What kind of layer a type is: its identity in a file, in serde and in
 /// messages.
@@ -36,7 +36,7 @@ pub struct LayerKind {
 }
 
 /// The longest name a layer of your own may have, in bytes.
-pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_NAME_LEN: usize = 32;
 
 impl LayerKind {
     /// A layer of your own, known by `name`: a non-empty string of at most
@@ -49,7 +49,7 @@ impl LayerKind {
         let bytes = name.as_bytes();
         assert!(
             !bytes.is_empty() && bytes.len() <= MAX_NAME_LEN,
-            "a layer's name must have 1 to 64 bytes"
+            "a layer's name must have 1 to 32 bytes"
         );
         let mut i = 0;
         while i < bytes.len() {
@@ -122,7 +122,7 @@ pub enum Fill {
     Zeros,
     /// All one (a scale).
     Ones,
-    /// Uniform by the [`Init`] scheme that suits the following activation,
+    /// Uniform by the [`Init`](super::Init) scheme that suits the following activation,
     /// with the fan-in and fan-out of a `[outputs, inputs]` matrix (a
     /// dense layer's weight).
     Random,
@@ -292,65 +292,9 @@ impl<L> Setting<L> {
     }
 }
 
-/// A layer's description of itself: what it is, and its setting. Its
-/// parameter tensors (names, shapes, where they are) are described by its
-/// [`Tensors`] impl, through [`Tensors::TENSORS`].
-///
-/// Every layer implements it once, beside the math ([`Layer`](crate::Layer),
-/// or the shorter [`Map`](crate::layer::Map) or
-/// [`Elementwise`](crate::layer::Elementwise), which implements it for
-/// you). From it and `Tensors`, and nothing else, a layer gets: random
-/// initialisation, saving and loading in constnet's format, serde, the
-/// PyTorch import, Rust source export and printing. Only
-/// [`KIND`](Describe::KIND) is required.
-///
-/// A layer's gradient is a value of the layer's own type (its tensors hold
-/// the gradients), so a layer must also be `Clone` and
-/// [`Zeroable`](bytemuck::Zeroable) (derive them).
-pub trait Describe: Sized + Clone + bytemuck::Zeroable + 'static {
-    /// What kind of layer this is.
-    const KIND: LayerKind;
-
-    /// The setting, if the layer has one (none by default). A layer has
-    /// at most one.
-    const SETTING: Option<Setting<Self>> = None;
-
-    /// The scheme that suits a dense layer placed right before this layer
-    /// (see [`Init`]): He before ReLU-like layers, Xavier (the default)
-    /// otherwise.
-    const INIT_BEFORE: Init = Init::Xavier;
-
-    /// Writes this layer's type as [`export`](crate::export) puts it in a
-    /// `network!` list. By default its type's name without module paths
-    /// (`Scale<f32, 4>`), which must be in scope where the exported file
-    /// is included; constnet's own layers write `::constnet::` paths.
-    fn write_type(out: &mut dyn Write) -> fmt::Result {
-        write_short_type_name(core::any::type_name::<Self>(), out)
-    }
-
-    /// Writes a `const` expression that builds this layer with its
-    /// parameters and setting, for [`export`](crate::export). By default
-    /// the type's name without its generic arguments, called with the
-    /// setting and then each tensor as an array literal (`Scale([1.0,
-    /// 2.0])` for a tuple struct), or alone for a layer with neither (a
-    /// unit struct).
-    fn write_value<T: Scalar>(&self, out: &mut dyn Write) -> fmt::Result
-    where
-        Self: Tensors<T>,
-    {
-        let name = core::any::type_name::<Self>();
-        let base = name.split('<').next().unwrap_or(name);
-        write_short_type_name(base, out)?;
-        write_arguments(self, out)
-    }
-}
-
 /// Writes `(setting, tensor, …)` for a layer that has any, with every
 /// number in its shortest round-trip form.
-pub(crate) fn write_arguments<T: Scalar, L: Describe + Tensors<T>>(
-    layer: &L,
-    out: &mut dyn Write,
-) -> fmt::Result {
+pub fn write_arguments<X: Vector, L: Layer<X>>(layer: &L, out: &mut dyn Write) -> fmt::Result {
     if L::SETTING.is_none() && L::COUNT == 0 {
         return Ok(());
     }
@@ -408,7 +352,7 @@ fn write_floats<T: Scalar>(out: &mut dyn Write, values: &[T]) -> fmt::Result {
 /// Writes a type name with every module path taken off each of its paths
 /// (`a::b::Scale<f32, 4>` → `Scale<f32, 4>`), except that constnet's own
 /// types keep `::constnet::`.
-fn write_short_type_name(name: &str, out: &mut dyn Write) -> fmt::Result {
+pub fn write_short_type_name(name: &str, out: &mut dyn Write) -> fmt::Result {
     let mut rest = name;
     while !rest.is_empty() {
         let end = rest
@@ -456,19 +400,6 @@ pub struct LayerInfo {
     pub tensors: usize,
     /// Its setting's name and default, if it has one.
     pub setting: Option<(&'static str, f32)>,
-}
-
-impl LayerInfo {
-    /// The description of layer `L` taking `inputs` values to `outputs`.
-    pub fn of<T: Scalar, L: Describe + Tensors<T>>(inputs: usize, outputs: usize) -> Self {
-        LayerInfo {
-            kind: L::KIND,
-            inputs,
-            outputs,
-            tensors: L::COUNT,
-            setting: L::SETTING.as_ref().map(|s| (s.name(), s.default())),
-        }
-    }
 }
 
 impl fmt::Display for LayerInfo {

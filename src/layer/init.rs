@@ -3,9 +3,9 @@
 
 use rand::Rng;
 
-use super::describe::{Describe, Fill};
-use crate::scalar::Scalar;
-use crate::tensors::Tensors;
+use super::Layer;
+use super::describe::Fill;
+use crate::scalar::{Scalar, Vector, Zeroed};
 
 /// A weight initialisation scheme for dense layers. Biases start at zero.
 ///
@@ -20,7 +20,7 @@ use crate::tensors::Tensors;
 ///
 /// A network's default is decided layer by layer: each layer says which
 /// scheme suits the dense layer before it
-/// ([`Describe::INIT_BEFORE`]), so `Dense, Relu` starts with He and
+/// ([`Layer::INIT_BEFORE`]), so `Dense, Relu` starts with He and
 /// `Dense, Tanh` with Xavier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Init {
@@ -53,28 +53,28 @@ impl Init {
 /// back to the default, each tensor by its [`Fill`], random ones by
 /// `scheme` with the fans of a `[outputs, inputs]` shape (a vector's are
 /// its length).
-pub(crate) fn randomize<T, L, R>(layer: &mut L, rng: &mut R, scheme: Init)
+pub(crate) fn randomize<X, L, R>(layer: &mut L, rng: &mut R, scheme: Init)
 where
-    T: Scalar,
-    L: Describe + Tensors<T>,
+    X: Vector,
+    L: Layer<X>,
     R: Rng + ?Sized,
 {
     if let Some(setting) = &L::SETTING {
         setting.set(layer, setting.default());
     }
-    for tensor in <L as Tensors<T>>::TENSORS {
+    for tensor in L::TENSORS {
         let info = tensor.info();
         let values = tensor.get_mut(layer);
         match info.fill {
-            Fill::Zeros => values.fill(T::ZERO),
-            Fill::Ones => values.fill(T::ONE),
+            Fill::Zeros => values.fill(X::Scalar::ZERO),
+            Fill::Ones => values.fill(X::Scalar::ONE),
             Fill::Random => {
                 let (outputs, inputs) = match info.shape {
                     [rows, cols] => (*rows, *cols),
                     _ => (values.len(), values.len()),
                 };
                 for w in values {
-                    *w = T::from_f64(scheme.sample(rng, inputs, outputs));
+                    *w = X::Scalar::from_f64(scheme.sample(rng, inputs, outputs));
                 }
             }
         }

@@ -185,13 +185,13 @@ impl<T: Scalar> AdamRule<T> {
             let mut g = g * self.scale;
             match self.weight_decay {
                 WeightDecay::None => {}
-                WeightDecay::L2(lambda) => g = g + lambda * *p,
-                WeightDecay::Decoupled(lambda) => *p = *p * (one - self.lr * lambda),
+                WeightDecay::L2(lambda) => g += lambda * *p,
+                WeightDecay::Decoupled(lambda) => *p *= one - self.lr * lambda,
             }
             *m = self.beta1 * *m + (one - self.beta1) * g;
             *v = self.beta2 * *v + (one - self.beta2) * g * g;
             let denom = v.sqrt() / self.bias2_sqrt + self.eps;
-            *p = *p - step * *m / denom;
+            *p -= step * *m / denom;
         }
     }
 }

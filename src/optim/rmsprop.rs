@@ -130,7 +130,7 @@ fn rmsprop_update<T: Scalar>(p: &mut [T], g: &[T], v: &mut [T], b: &mut [T], k: 
         *v = alpha * *v + (T::ONE - alpha) * g * g;
         let step = g / (v.sqrt() + eps);
         *b = if mu > T::ZERO { mu * *b + step } else { step };
-        *p = *p - lr * *b;
+        *p -= lr * *b;
     }
 }
 

@@ -259,7 +259,7 @@ impl<T: Scalar> SgdRule<T> {
             }),
             (Momentum::Classic(alpha), false) => target.each(move |p, g, v| {
                 *v = alpha * *v - lr * grad(g, *p);
-                *p = *p + *v;
+                *p += *v;
             }),
             (Momentum::Nesterov(alpha), false) => target.each(move |p, g, v| {
                 let step = lr * grad(g, *p);
@@ -268,12 +268,12 @@ impl<T: Scalar> SgdRule<T> {
             }),
             (Momentum::Classic(alpha), true) => target.each(move |p, g, v| {
                 *v = alpha * *v + grad(g, *p);
-                *p = *p - lr * *v;
+                *p -= lr * *v;
             }),
             (Momentum::Nesterov(alpha), true) => target.each(move |p, g, v| {
                 let g = grad(g, *p);
                 *v = alpha * *v + g;
-                *p = *p - lr * (g + alpha * *v);
+                *p -= lr * (g + alpha * *v);
             }),
         }
     }

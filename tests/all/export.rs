@@ -71,7 +71,6 @@ fn bits<T: Scalar, L: Tensors<T>>(layers: &L) -> Vec<u64> {
 fn check_fixture<N>(net: &N, type_name: &str, static_name: &str, file: &str)
 where
     N: Network,
-    N::Layers: constnet::export::RustSource,
 {
     let mut source = String::new();
     rust_source(net, type_name, static_name, &mut source).unwrap();

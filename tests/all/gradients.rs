@@ -196,7 +196,7 @@ const WIDTH: usize = 5;
 /// upstream gradient `dy`, on the batch `x`.
 fn check_activation<L>(name: &str, layer: &L, x: [[f64; WIDTH]; BATCH], rng: &mut SmallRng)
 where
-    L: Layer<[f64; WIDTH], Output = [f64; WIDTH], Grad = ()>,
+    L: Layer<[f64; WIDTH], Output = [f64; WIDTH]>,
 {
     let dy: [[f64; WIDTH]; BATCH] = batch(rng, -1.0, 1.0);
 
@@ -205,7 +205,8 @@ where
     layer.forward_train(&x, &mut y, &mut trace);
     // NaN in dx: backward must overwrite every entry, not add to it.
     let mut dx = [[f64::NAN; WIDTH]; BATCH];
-    layer.backward(&x, &y, &dy, &trace, &mut (), Some(&mut dx));
+    let mut grad = L::ZERO;
+    layer.backward(&x, &y, &dy, &trace, &mut grad, Some(&mut dx));
 
     // The inference pass agrees with the training pass.
     let mut y2 = [[0.0; WIDTH]; BATCH];
@@ -220,7 +221,7 @@ where
     assert_grad_close(&format!("{name} dx"), dx.as_flattened(), &numeric);
 
     // Without dx, nothing is written and nothing panics.
-    layer.backward(&x, &y, &dy, &trace, &mut (), None);
+    layer.backward(&x, &y, &dy, &trace, &mut grad, None);
 }
 
 #[test]
