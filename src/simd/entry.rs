@@ -114,16 +114,3 @@ pub(crate) fn all_finite(xs: &[f32]) -> Option<bool> {
         Level::Avx2 => Some(unsafe { avx2::all_finite(xs.as_ptr(), xs.len()) }),
     }
 }
-
-/// `xs` as a slice of `f32` when `T` is `f32`, `None` otherwise (a type
-/// check the compiler resolves).
-#[inline(always)]
-pub(crate) fn as_f32<T: 'static>(xs: &[T]) -> Option<&[f32]> {
-    if core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
-        // SAFETY: `T` is `f32` (the same type id), so the pointer and length
-        // describe the same `f32`s, borrowed for the same lifetime.
-        Some(unsafe { core::slice::from_raw_parts(xs.as_ptr().cast::<f32>(), xs.len()) })
-    } else {
-        None
-    }
-}

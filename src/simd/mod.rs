@@ -39,6 +39,10 @@
 //! architectures, every kernel returns `false` and the caller
 //! ([`Matrix`](crate::Matrix)) runs its portable loops instead.
 //!
+//! Which scalar type comes here is the choice of the sealed supertrait of
+//! [`Scalar`](crate::Scalar): `f32` calls these entry points, `f64`
+//! declines, and `Matrix` offers only matrices large enough to pay.
+//!
 //! # Results
 //!
 //! Each output is summed in an order that depends only on the widths, not
@@ -74,7 +78,7 @@ mod entry;
 mod tests;
 mod tile;
 
-pub(crate) use entry::{add_at_b, all_finite, as_f32, matmul, matmul_bt};
+pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt};
 
 #[cfg(target_arch = "x86_64")]
 use core::sync::atomic::{AtomicU8, Ordering};
