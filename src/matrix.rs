@@ -21,7 +21,6 @@
 use core::fmt;
 
 use crate::scalar::Scalar;
-use crate::simd;
 
 /// An `R × C` matrix stored as `R` rows of `C` scalars (row-major).
 ///
@@ -86,12 +85,10 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `Y = X Wᵀ` for a batch `X` with one sample per row: `Y[b] = W X[b]`.
     #[inline]
     pub fn matmul_bt<const B: usize>(&self, x: &[[T; C]; B], y: &mut [[T; R]; B]) {
-        if vectorised::<T>(R, C)
-            && let (Some(w), Some(x)) = (f32s(&self.0), f32s(x))
-            && let Some(y) = f32s_mut(y)
-            && simd::matmul_bt(
+        if vectorised(R, C)
+            && T::simd_matmul_bt(
                 x.as_flattened(),
-                w.as_flattened(),
+                self.0.as_flattened(),
                 None,
                 y.as_flattened_mut(),
                 (B, R, C),
@@ -112,13 +109,10 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         bias: &[T; R],
         y: &mut [[T; R]; B],
     ) {
-        if vectorised::<T>(R, C)
-            && let (Some(w), Some(x)) = (f32s(&self.0), f32s(x))
-            && let Some(bias) = (bias as &dyn core::any::Any).downcast_ref::<[f32; R]>()
-            && let Some(y) = f32s_mut(y)
-            && simd::matmul_bt(
+        if vectorised(R, C)
+            && T::simd_matmul_bt(
                 x.as_flattened(),
-                w.as_flattened(),
+                self.0.as_flattened(),
                 Some(bias),
                 y.as_flattened_mut(),
                 (B, R, C),
@@ -137,12 +131,10 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `dX = dY W` for a batch with one sample per row: `dX[b] = Wᵀ dY[b]`.
     #[inline]
     pub fn matmul<const B: usize>(&self, dy: &[[T; R]; B], dx: &mut [[T; C]; B]) {
-        if vectorised::<T>(R, C)
-            && let (Some(w), Some(dy)) = (f32s(&self.0), f32s(dy))
-            && let Some(dx) = f32s_mut(dx)
-            && simd::matmul(
+        if vectorised(R, C)
+            && T::simd_matmul(
                 dy.as_flattened(),
-                w.as_flattened(),
+                self.0.as_flattened(),
                 dx.as_flattened_mut(),
                 B,
                 R,
@@ -157,13 +149,11 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `W += dYᵀ X`: the sum over the batch of the outer products `dY[b] X[b]ᵀ`.
     #[inline]
     pub fn add_at_b<const B: usize>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
-        if vectorised::<T>(R, C)
-            && let (Some(dy), Some(x)) = (f32s(dy), f32s(x))
-            && let Some(w) = f32s_mut(&mut self.0)
-            && simd::add_at_b(
+        if vectorised(R, C)
+            && T::simd_add_at_b(
                 dy.as_flattened(),
                 x.as_flattened(),
-                w.as_flattened_mut(),
+                self.0.as_flattened_mut(),
                 B,
                 R,
                 C,
@@ -175,38 +165,21 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 }
 
-/// Whether an `R × C` matrix of `T` goes to the vector kernels: `f32`
-/// only, and only when the matrix is large enough for vectors to pay. All
-/// three kernels run their vectors along the `C` inputs, so narrow
-/// matrices and small ones (a 2-8-1 network) stay in the portable loops,
-/// which the compiler unrolls for the exact widths. Decided at compile
-/// time.
+/// Whether an `R × C` matrix is offered to the vector kernels, which
+/// `T` then takes (`f32`) or declines (`f64`): only when the matrix is
+/// large enough for vectors to pay. All three kernels run their vectors
+/// along the `C` inputs, so narrow matrices and small ones (a 2-8-1
+/// network) stay in the portable loops, which the compiler unrolls for the
+/// exact widths. Decided at compile time.
 #[inline(always)]
-fn vectorised<T: 'static>(rows: usize, cols: usize) -> bool {
-    cols >= SIMD_MIN_COLS
-        && rows * cols >= SIMD_MIN_LEN
-        && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>()
+fn vectorised(rows: usize, cols: usize) -> bool {
+    cols >= SIMD_MIN_COLS && rows * cols >= SIMD_MIN_LEN
 }
 
 /// The fewest columns (inputs) the vector kernels take: one AVX-512 vector.
 const SIMD_MIN_COLS: usize = 16;
 /// The fewest scalars the vector kernels take.
 const SIMD_MIN_LEN: usize = 256;
-
-/// `a` as the same array of `f32`, when `T` is `f32` (a type check the
-/// compiler resolves; no copy, no `unsafe`).
-#[inline(always)]
-fn f32s<T: 'static, const C: usize, const N: usize>(a: &[[T; C]; N]) -> Option<&[[f32; C]; N]> {
-    (a as &dyn core::any::Any).downcast_ref()
-}
-
-/// [`f32s`] for a mutable array.
-#[inline(always)]
-fn f32s_mut<T: 'static, const C: usize, const N: usize>(
-    a: &mut [[T; C]; N],
-) -> Option<&mut [[f32; C]; N]> {
-    (a as &mut dyn core::any::Any).downcast_mut()
-}
 
 /// The portable kernels: plain loops for any [`Scalar`], used for `f64`,
 /// on targets without vector kernels and for small matrices. The

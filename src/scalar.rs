@@ -43,8 +43,58 @@ mod sealed {
     /// Seals [`Scalar`](super::Scalar), and carries the functions whose
     /// implementation depends on the type: `f32`'s `tanh` is constnet's own,
     /// which vectorises (see `crate::math`); `f64` uses the standard one.
+    ///
+    /// It also chooses the matrix kernels. The `simd_` methods take
+    /// row-major matrices as flat slices, with the dimensions of
+    /// `crate::simd`'s entry points; each returns `false` (or `None`),
+    /// leaving its output alone, when it declines, and the caller then runs
+    /// its portable loops. They decline unless a type overrides them: `f32`
+    /// calls the vector kernels (`crate::simd`), which decline in turn when
+    /// no instruction set of theirs is available. All are
+    /// `#[inline(always)]`, so that the choice is made at compile time.
     pub trait Sealed: Sized {
         fn tanh_(self) -> Self;
+
+        /// `y = x wᵀ (+ bias)`: `x` is `m × k`, `w` `n × k`, `y` `m × n`.
+        #[inline(always)]
+        fn simd_matmul_bt(
+            _x: &[Self],
+            _w: &[Self],
+            _bias: Option<&[Self]>,
+            _y: &mut [Self],
+            _mnk: (usize, usize, usize),
+        ) -> bool {
+            false
+        }
+        /// `dx = dy w`: `dy` is `m × n`, `w` `n × k`, `dx` `m × k`.
+        #[inline(always)]
+        fn simd_matmul(
+            _dy: &[Self],
+            _w: &[Self],
+            _dx: &mut [Self],
+            _m: usize,
+            _n: usize,
+            _k: usize,
+        ) -> bool {
+            false
+        }
+        /// `w += dyᵀ x`: `dy` is `m × n`, `x` `m × k`, `w` `n × k`.
+        #[inline(always)]
+        fn simd_add_at_b(
+            _dy: &[Self],
+            _x: &[Self],
+            _w: &mut [Self],
+            _m: usize,
+            _n: usize,
+            _k: usize,
+        ) -> bool {
+            false
+        }
+        /// Whether every value of `xs` is finite.
+        #[inline(always)]
+        fn simd_all_finite(_xs: &[Self]) -> Option<bool> {
+            None
+        }
     }
 
     impl Sealed for f32 {
@@ -52,8 +102,45 @@ mod sealed {
         fn tanh_(self) -> Self {
             crate::math::tanh(self)
         }
+        #[inline(always)]
+        fn simd_matmul_bt(
+            x: &[f32],
+            w: &[f32],
+            bias: Option<&[f32]>,
+            y: &mut [f32],
+            mnk: (usize, usize, usize),
+        ) -> bool {
+            crate::simd::matmul_bt(x, w, bias, y, mnk)
+        }
+        #[inline(always)]
+        fn simd_matmul(
+            dy: &[f32],
+            w: &[f32],
+            dx: &mut [f32],
+            m: usize,
+            n: usize,
+            k: usize,
+        ) -> bool {
+            crate::simd::matmul(dy, w, dx, m, n, k)
+        }
+        #[inline(always)]
+        fn simd_add_at_b(
+            dy: &[f32],
+            x: &[f32],
+            w: &mut [f32],
+            m: usize,
+            n: usize,
+            k: usize,
+        ) -> bool {
+            crate::simd::add_at_b(dy, x, w, m, n, k)
+        }
+        #[inline(always)]
+        fn simd_all_finite(xs: &[f32]) -> Option<bool> {
+            crate::simd::all_finite(xs)
+        }
     }
 
+    /// `f64` declines the kernels (the trait's defaults).
     impl Sealed for f64 {
         #[inline]
         fn tanh_(self) -> Self {

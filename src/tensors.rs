@@ -109,7 +109,7 @@ pub trait Tensors<T: Scalar>: Sized + 'static {
 #[inline(always)]
 pub(crate) fn all_finite<T: Scalar>(xs: &[T]) -> bool {
     if xs.len() >= 64
-        && let Some(finite) = crate::simd::as_f32(xs).and_then(crate::simd::all_finite)
+        && let Some(finite) = T::simd_all_finite(xs)
     {
         return finite;
     }

@@ -1,0 +1,153 @@
+//! 512-bit vectors: AVX-512F.
+
+use core::arch::x86_64::*;
+
+use super::avx2::sum4_256;
+use super::tile::{Simd, all_finite_kernel, gemm_ab, gemm_nt, nn, tn};
+
+#[derive(Clone, Copy)]
+pub(in crate::simd) struct V(__m512);
+
+/// The mask of the first `n < 16` lanes.
+#[inline(always)]
+fn mask(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+impl Simd for V {
+    const LANES: usize = 16;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the trait's contract: AVX-512F is enabled.
+        unsafe { V(_mm512_setzero_ps()) }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: as in `zero`.
+        unsafe { V(_mm512_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: AVX-512F is enabled and `p` has 16 readable `f32`s
+        // (the trait's contract); the load is unaligned.
+        unsafe { V(_mm512_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn load_part(p: *const f32, n: usize) -> Self {
+        // SAFETY: AVX-512F is enabled and `p` has `n` readable
+        // `f32`s; masked-off lanes are not read (no fault).
+        unsafe { V(_mm512_maskz_loadu_ps(mask(n), p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self) {
+        // SAFETY: AVX-512F is enabled and `p` has 16 writable `f32`s.
+        unsafe { _mm512_storeu_ps(p, v.0) }
+    }
+    #[inline(always)]
+    unsafe fn store_part(p: *mut f32, n: usize, v: Self) {
+        // SAFETY: AVX-512F is enabled and `p` has `n` writable
+        // `f32`s; masked-off lanes are not written.
+        unsafe { _mm512_mask_storeu_ps(p, mask(n), v.0) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+        // SAFETY: as in `zero`.
+        unsafe { V(_mm512_fmadd_ps(a.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn sum4(v: [Self; 4]) -> [f32; 4] {
+        // SAFETY: AVX-512F (which implies AVX) is enabled. Each
+        // vector is folded to 256 bits (lane i + lane i + 8), then
+        // the AVX tree adds the rest.
+        unsafe {
+            let fold = |v: V| {
+                let hi = _mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v.0));
+                _mm256_add_ps(_mm512_castps512_ps256(v.0), _mm256_castpd_ps(hi))
+            };
+            sum4_256(fold(v[0]), fold(v[1]), fold(v[2]), fold(v[3]))
+        }
+    }
+}
+
+/// [`super::matmul_bt`] with AVX-512.
+///
+/// # Safety
+///
+/// The processor has AVX-512F, AVX2 and FMA; `x` has `m × k`, `w`
+/// `n × k` and `bias` (unless null) `n` readable, and `y` `m × n`
+/// writable `f32`s.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(in crate::simd) unsafe fn matmul_bt(
+    x: *const f32,
+    w: *const f32,
+    bias: *const f32,
+    y: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        if m == 1 {
+            gemm_nt::<V, 1, 8>(x, w, bias, y, m, n, k);
+        } else {
+            gemm_nt::<V, 4, 4>(x, w, bias, y, m, n, k);
+        }
+    }
+}
+
+/// [`super::matmul`] with AVX-512.
+///
+/// # Safety
+///
+/// The processor has AVX-512F, AVX2 and FMA; `dy` has `m × n`, `w`
+/// `n × k` readable and `dx` `m × k` writable `f32`s.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(in crate::simd) unsafe fn matmul(
+    dy: *const f32,
+    w: *const f32,
+    dx: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    let op = nn(dy, w, dx, m, n, k);
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        if m == 1 {
+            gemm_ab::<V, 1, 8, false>(op);
+        } else {
+            gemm_ab::<V, 4, 4, false>(op);
+        }
+    }
+}
+
+/// [`super::add_at_b`] with AVX-512.
+///
+/// # Safety
+///
+/// The processor has AVX-512F, AVX2 and FMA; `dy` has `m × n`, `x`
+/// `m × k` readable and `w` `n × k` readable and writable `f32`s.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(in crate::simd) unsafe fn add_at_b(
+    dy: *const f32,
+    x: *const f32,
+    w: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    // SAFETY: the caller's guarantee.
+    unsafe { gemm_ab::<V, 8, 3, true>(tn(dy, x, w, m, n, k)) }
+}
+
+/// [`super::all_finite`] with AVX-512.
+///
+/// # Safety
+///
+/// The processor has AVX-512F, AVX2 and FMA; `p` has `n` readable `f32`s.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(in crate::simd) unsafe fn all_finite(p: *const f32, n: usize) -> bool {
+    // SAFETY: the caller's guarantee.
+    unsafe { all_finite_kernel::<V>(p, n) }
+}

@@ -1,0 +1,166 @@
+//! Vector kernels for `f32`, chosen at run time: AVX-512F, or AVX2 with
+//! FMA, on x86-64. This is the crate's only module with `unsafe` code.
+//!
+//! The three products a dense layer is made of are computed here as
+//! register-blocked matrix–matrix products, with the batch as one of the
+//! matrix dimensions (a batch of one is the matrix–vector case):
+//!
+//! | kernel | formula | form |
+//! |---|---|---|
+//! | [`matmul_bt`] | `Y = X Wᵀ (+ b)` (forward) | dot products: a tile of `MR` samples × `NR` outputs, each a vector of partial sums along the input |
+//! | [`matmul`] | `dX = dY W` (input gradient) | a tile of `MR` samples × `NV` vectors of inputs, one weight row and `MR` broadcast gradients per step |
+//! | [`add_at_b`] | `W += dYᵀ X` (weight gradient) | a tile of `MR` weight rows × `NV` vectors of inputs, one input row and `MR` broadcast gradients per sample |
+//!
+//! [`all_finite`] is the training step's check of an `f32` gradient.
+//!
+//! Weights stay in their row-major `[out][in]` layout and are read in
+//! place: nothing is packed, nothing is allocated. Widths that are not a
+//! multiple of the vector width end with one masked vector; the masked-off
+//! lanes are neither read nor written.
+//!
+//! # Files
+//!
+//! - `mod.rs` (this file): [`level`], the choice of instruction set;
+//! - `entry.rs`: the safe entry points above, which check the slice
+//!   lengths and call the kernels of the chosen set;
+//! - `tile.rs`: the `Simd` trait (the few vector operations the kernels
+//!   need) and the register-blocked tiles, written once over it;
+//! - `avx512.rs`, `avx2.rs` (x86-64 only): each set's `Simd` vector and
+//!   its `#[target_feature]` kernels, the tiles compiled for that set;
+//! - `tests.rs`: each set the processor has against a plain reference.
+//!
+//! # Selection
+//!
+//! [`level`] picks the widest instruction set the processor has: at
+//! compile time when the build already enables it (`-C
+//! target-cpu=native`), otherwise, with the `std` feature, once at run
+//! time with `is_x86_feature_detected!`, cached in an atomic so that each
+//! call costs one relaxed load. Without either, and on other
+//! architectures, every kernel returns `false` and the caller
+//! ([`Matrix`](crate::Matrix)) runs its portable loops instead.
+//!
+//! Which scalar type comes here is the choice of the sealed supertrait of
+//! [`Scalar`](crate::Scalar): `f32` calls these entry points, `f64`
+//! declines, and `Matrix` offers only matrices large enough to pay.
+//!
+//! # Results
+//!
+//! Each output is summed in an order that depends only on the widths, not
+//! on the batch size or on where the element falls in a tile, so a sample
+//! gives bit-identical results alone or inside a batch. The order differs
+//! from the portable loops' (and uses fused multiply-adds), so results
+//! differ from them by rounding only.
+//!
+//! # Safety
+//!
+//! The `unsafe` here is of two kinds. Calling a `#[target_feature]` kernel
+//! is sound only on a processor that has the feature: every call goes
+//! through [`level`], which returns a level only after detecting (or the
+//! build guaranteeing) its features. Raw-pointer loads and stores are
+//! sound only in bounds: each entry point checks the slice lengths
+//! against the dimensions once, and every access the kernels make is at
+//! `row · stride + column` with `row` below the row count and `column`
+//! below the column count of a checked matrix (masked loads and stores
+//! touch only the lanes below the column count).
+#![warn(clippy::undocumented_unsafe_blocks)]
+// Register tiles are indexed by row and column: index loops say it best.
+#![allow(clippy::needless_range_loop)]
+// The generic kernels (`tile.rs`) are architecture-neutral; only x86-64 has
+// vector types for them so far.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod entry;
+#[cfg(test)]
+mod tests;
+mod tile;
+
+pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt};
+
+#[cfg(target_arch = "x86_64")]
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// The instruction set the kernels use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Level {
+    /// No vector kernels: the caller runs its portable loops.
+    Portable = 1,
+    /// 256-bit AVX2 with FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2 = 2,
+    /// 512-bit AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    Avx512 = 3,
+}
+
+/// The detected level; 0 until the first call.
+#[cfg(target_arch = "x86_64")]
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+/// The widest instruction set available: none on targets other than
+/// x86-64 (no detection, no static in RAM).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn level() -> Level {
+    Level::Portable
+}
+
+/// The widest instruction set available, detected on the first call.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn level() -> Level {
+    if let Some(level) = compile_time_level() {
+        return level;
+    }
+    match LEVEL.load(Ordering::Relaxed) {
+        1 => Level::Portable,
+        #[cfg(target_arch = "x86_64")]
+        2 => Level::Avx2,
+        #[cfg(target_arch = "x86_64")]
+        3 => Level::Avx512,
+        _ => detect(),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+/// The level when the build itself enables the features (no detection).
+#[inline(always)]
+const fn compile_time_level() -> Option<Level> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+    return Some(Level::Avx512);
+    #[cfg(all(
+        target_arch = "x86_64",
+        not(target_feature = "avx512f"),
+        target_feature = "avx2",
+        target_feature = "fma"
+    ))]
+    return Some(Level::Avx2);
+    #[allow(unreachable_code)]
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+/// Detects the level and caches it.
+#[cold]
+#[inline(never)]
+fn detect() -> Level {
+    #[allow(unused_mut)]
+    let mut level = Level::Portable;
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            level = Level::Avx512;
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            level = Level::Avx2;
+        }
+    }
+    LEVEL.store(level as u8, Ordering::Relaxed);
+    level
+}

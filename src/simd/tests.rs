@@ -1,0 +1,218 @@
+//! Each instruction set the processor has against a plain reference,
+//! on sizes that are and are not multiples of the vector widths. (The
+//! integration tests compare the dispatched kernels with the portable
+//! loops; these also reach the set that dispatch does not pick.)
+
+extern crate std;
+use std::vec::Vec;
+
+use super::*;
+
+/// Deterministic values in `[-1, 1)`.
+fn values(seed: u32, len: usize) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s >> 8) as f32 / (1 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// `|a − b| ≤ 1e-5 · scale` elementwise, where `scale[i]` is the sum of
+/// the magnitudes of the products that make element `i`.
+fn assert_close(what: &str, a: &[f32], b: &[f64], scale: &[f64]) {
+    for (i, ((&a, &b), &s)) in a.iter().zip(b).zip(scale).enumerate() {
+        let err = (f64::from(a) - b).abs();
+        assert!(
+            err <= 1e-5 * s.max(1e-30),
+            "{what}[{i}]: {a} vs {b} (scale {s})"
+        );
+    }
+}
+
+type Kernels = [(
+    &'static str,
+    unsafe fn(*const f32, *const f32, *mut f32, usize, usize, usize),
+); 3];
+
+/// `matmul_bt` without a bias, in the shape of the other two kernels.
+#[cfg(target_arch = "x86_64")]
+unsafe fn nt512(x: *const f32, w: *const f32, y: *mut f32, m: usize, n: usize, k: usize) {
+    // SAFETY: the caller's guarantee; no bias.
+    unsafe { avx512::matmul_bt(x, w, core::ptr::null(), y, m, n, k) }
+}
+
+/// `matmul_bt` without a bias, in the shape of the other two kernels.
+#[cfg(target_arch = "x86_64")]
+unsafe fn nt256(x: *const f32, w: *const f32, y: *mut f32, m: usize, n: usize, k: usize) {
+    // SAFETY: the caller's guarantee; no bias.
+    unsafe { avx2::matmul_bt(x, w, core::ptr::null(), y, m, n, k) }
+}
+
+/// The kernels of each instruction set this processor has.
+fn sets() -> Vec<(&'static str, Kernels)> {
+    let mut sets: Vec<(&'static str, Kernels)> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            sets.push((
+                "avx512",
+                [
+                    ("matmul_bt", nt512),
+                    ("matmul", avx512::matmul),
+                    ("add_at_b", avx512::add_at_b),
+                ],
+            ));
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            sets.push((
+                "avx2",
+                [
+                    ("matmul_bt", nt256),
+                    ("matmul", avx2::matmul),
+                    ("add_at_b", avx2::add_at_b),
+                ],
+            ));
+        }
+    }
+    sets
+}
+
+#[test]
+fn every_instruction_set_matches_a_plain_reference() {
+    let sets = sets();
+    std::eprintln!(
+        "instruction sets tested: {:?}",
+        sets.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    for (name, [(_, nt), (_, nn), (_, tn)]) in sets {
+        for &m in &[1, 2, 3, 5, 32, 33] {
+            for &n in &[1, 3, 4, 10, 17] {
+                for &k in &[1, 7, 8, 15, 16, 17, 40, 100, 129] {
+                    let what = std::format!("{name} m={m} n={n} k={k}");
+                    let seed = (m * 10_000 + n * 100 + k) as u32;
+                    let x = values(seed, m * k);
+                    let w = values(seed + 1, n * k);
+                    let dy = values(seed + 2, m * n);
+                    let w0 = values(seed + 3, n * k);
+
+                    // y = x wᵀ
+                    let mut y = std::vec![f32::NAN; m * n];
+                    // SAFETY: the set was detected; the lengths match.
+                    unsafe { nt(x.as_ptr(), w.as_ptr(), y.as_mut_ptr(), m, n, k) };
+                    let (mut r, mut s) = (std::vec![0.0; m * n], std::vec![0.0; m * n]);
+                    for b in 0..m {
+                        for o in 0..n {
+                            for i in 0..k {
+                                let p = f64::from(x[b * k + i]) * f64::from(w[o * k + i]);
+                                r[b * n + o] += p;
+                                s[b * n + o] += p.abs();
+                            }
+                        }
+                    }
+                    assert_close(&std::format!("{what} matmul_bt"), &y, &r, &s);
+
+                    // dx = dy w
+                    let mut dx = std::vec![f32::NAN; m * k];
+                    // SAFETY: as above.
+                    unsafe { nn(dy.as_ptr(), w.as_ptr(), dx.as_mut_ptr(), m, n, k) };
+                    let (mut r, mut s) = (std::vec![0.0; m * k], std::vec![0.0; m * k]);
+                    for b in 0..m {
+                        for o in 0..n {
+                            for i in 0..k {
+                                let p = f64::from(dy[b * n + o]) * f64::from(w[o * k + i]);
+                                r[b * k + i] += p;
+                                s[b * k + i] += p.abs();
+                            }
+                        }
+                    }
+                    assert_close(&std::format!("{what} matmul"), &dx, &r, &s);
+
+                    // w += dyᵀ x
+                    let mut acc = w0.clone();
+                    // SAFETY: as above.
+                    unsafe { tn(dy.as_ptr(), x.as_ptr(), acc.as_mut_ptr(), m, n, k) };
+                    let mut r: Vec<f64> = w0.iter().map(|&v| f64::from(v)).collect();
+                    let mut s: Vec<f64> = w0.iter().map(|&v| f64::from(v).abs()).collect();
+                    for b in 0..m {
+                        for o in 0..n {
+                            for i in 0..k {
+                                let p = f64::from(dy[b * n + o]) * f64::from(x[b * k + i]);
+                                r[o * k + i] += p;
+                                s[o * k + i] += p.abs();
+                            }
+                        }
+                    }
+                    assert_close(&std::format!("{what} add_at_b"), &acc, &r, &s);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn all_finite_finds_every_nan_and_infinity() {
+    type Check = unsafe fn(*const f32, usize) -> bool;
+    #[allow(unused_mut)]
+    let mut sets: Vec<(&str, Check)> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            sets.push(("avx512", avx512::all_finite));
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            sets.push(("avx2", avx2::all_finite));
+        }
+    }
+    for (name, all_finite) in sets {
+        for n in 0..150 {
+            let mut xs = values(n as u32, n);
+            xs.iter_mut().step_by(7).for_each(|x| *x *= 1e38); // large but finite
+            // SAFETY: the set was detected; `xs` has `n` values.
+            assert!(unsafe { all_finite(xs.as_ptr(), n) }, "{name} n={n}");
+            for i in 0..n {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut ys = xs.clone();
+                    ys[i] = bad;
+                    // SAFETY: as above.
+                    let finite = unsafe { all_finite(ys.as_ptr(), n) };
+                    assert!(!finite, "{name} n={n}: {bad} at {i} not found");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_sample_gives_the_same_bits_alone_and_in_a_batch() {
+    let (m, n, k) = (7, 10, 37);
+    let x = values(1, m * k);
+    let w = values(2, n * k);
+    let bias = values(3, n);
+    let mut batch = std::vec![0.0; m * n];
+    let vectors = matmul_bt(&x, &w, None, &mut batch, (m, n, k));
+    assert_eq!(vectors, level() != Level::Portable);
+    if !vectors {
+        return;
+    }
+    let mut with_bias = std::vec![0.0; m * n];
+    matmul_bt(&x, &w, Some(&bias), &mut with_bias, (m, n, k));
+    for b in 0..m {
+        let mut one = std::vec![0.0; n];
+        matmul_bt(&x[b * k..(b + 1) * k], &w, None, &mut one, (1, n, k));
+        assert_eq!(one, batch[b * n..(b + 1) * n]);
+        // The bias is added to the finished sum: the same bits as after.
+        for o in 0..n {
+            assert_eq!(with_bias[b * n + o], one[o] + bias[o]);
+        }
+    }
+}
