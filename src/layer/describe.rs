@@ -137,10 +137,16 @@ pub enum Fill {
 /// in a new network.
 ///
 /// ```
-/// # use constnet::layer::Tensor;
-/// # struct Scale([f32; 3]);
+/// use constnet::layer::Tensor;
+///
+/// struct Scale([f32; 3]);
 /// // A tensor named "scale" of 3 values, the layer's field `.0`, starting at one.
 /// const SCALE: Tensor<Scale, f32> = Tensor::ones("scale", &[3], |s| &s.0, |s| &mut s.0);
+///
+/// let mut layer = Scale([0.5, 2.0, 4.0]);
+/// assert_eq!(SCALE.info().shape, &[3]);
+/// SCALE.get_mut(&mut layer)[1] = 3.0;
+/// assert_eq!(SCALE.get(&layer), &[0.5, 3.0, 4.0]);
 /// ```
 pub struct Tensor<L, T> {
     name: &'static str,
