@@ -72,7 +72,7 @@ pub fn data() -> Vec<([f32; 2], [f32; 1])> {
         .collect()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Custom::random(&mut rng);
     println!("{net:?}");

@@ -289,22 +289,22 @@ macro_rules! network {
             const LEN: usize = <$layers as $crate::Tensors<$t>>::LEN;
 
             fn tensor(&self, i: usize) -> &[$t] {
-                self.layers.tensor(i)
+                <$layers as $crate::Tensors<$t>>::tensor(&self.layers, i)
             }
             fn tensor_mut(&mut self, i: usize) -> &mut [$t] {
-                self.layers.tensor_mut(i)
+                <$layers as $crate::Tensors<$t>>::tensor_mut(&mut self.layers, i)
             }
             #[inline]
             fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[$t])) {
-                self.layers.for_each_tensor(f);
+                <$layers as $crate::Tensors<$t>>::for_each_tensor(&self.layers, f);
             }
             #[inline]
             fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [$t])) {
-                self.layers.for_each_tensor_mut(f);
+                <$layers as $crate::Tensors<$t>>::for_each_tensor_mut(&mut self.layers, f);
             }
             #[inline]
             fn all_finite(&self) -> bool {
-                self.layers.all_finite()
+                <$layers as $crate::Tensors<$t>>::all_finite(&self.layers)
             }
         }
 

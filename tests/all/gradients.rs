@@ -533,7 +533,7 @@ network! {
 }
 
 /// The number of samples in a network check.
-const SAMPLES: usize = 5;
+pub const SAMPLES: usize = 5;
 
 /// A seeded random network whose biases are non-zero too.
 fn random_network<N: Network<Scalar = f64>>(rng: &mut SmallRng) -> N {
@@ -548,7 +548,7 @@ fn random_network<N: Network<Scalar = f64>>(rng: &mut SmallRng) -> N {
 }
 
 /// A batch of random inputs, with the given targets.
-fn samples<N: Network<Scalar = f64>, Target: Clone>(
+pub fn samples<N: Network<Scalar = f64>, Target: Clone>(
     rng: &mut SmallRng,
     targets: [Target; SAMPLES],
 ) -> [(N::Input, Target); SAMPLES] {
@@ -578,7 +578,7 @@ fn mean_loss_by_predict<N: Network<Scalar = f64>, Target>(
 /// Checks a network's parameter gradients (from `loss_and_gradients`) and
 /// input gradients (from the layers' `backward` with `dx`) against finite
 /// differences of the mean batch loss.
-fn check_network<N, Target, L>(name: &str, net: &N, batch: &[(N::Input, Target); SAMPLES], loss: &L)
+pub fn check_network<N, Target, L>(name: &str, net: &N, batch: &[(N::Input, Target); SAMPLES], loss: &L)
 where
     N: Network<Scalar = f64> + Train<Target> + Clone,
     Target: Clone,

@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one crate to keep link time down.
 
 mod activations;
+mod custom_layer;
 mod decoder_robustness;
 mod export;
 mod fit;
