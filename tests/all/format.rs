@@ -3,8 +3,9 @@
 //! error, and failed loads that leave the network bit-for-bit unchanged.
 
 use constnet::format::{
-    Architecture, EncodeError, LayerRecord, MAGIC, ScalarType, SignatureMismatch, VERSION,
+    EncodeError, LayerName, LayerRecord, MAGIC, ScalarType, SignatureMismatch, VERSION,
 };
+use constnet::layer::Architecture;
 use constnet::prelude::*;
 
 network! {
@@ -89,13 +90,13 @@ pub fn fix_crc(bytes: &mut [u8]) {
 }
 
 /// Every bit of a network's value: parameters and settings.
-pub fn bits<N: Network<Layers: Architecture>>(net: &N) -> Vec<u64> {
+pub fn bits<N: Network>(net: &N) -> Vec<u64> {
     let layers = net.layers();
     let mut out = Vec::new();
     for t in 0..<N::Layers as Tensors<N::Scalar>>::COUNT {
         out.extend(layers.tensor(t).iter().map(|x| x.as_f64().to_bits()));
     }
-    for i in 0..<N::Layers as Architecture>::LAYERS {
+    for i in 0..<N::Layers as Architecture<N::Input>>::LAYERS {
         if let Some(s) = layers.setting(i) {
             out.push(u64::from(s.to_bits()));
         }
@@ -368,12 +369,14 @@ fn another_architecture_with_the_same_parameter_count() {
             inputs: 3,
             outputs: 3,
             setting: 0,
+            name: LayerName::NONE,
         },
         found: LayerRecord {
             code: 1,
             inputs: 3,
             outputs: 4,
             setting: 0,
+            name: LayerName::NONE,
         },
     });
     refused::<SameCount>(&bytes, err);
