@@ -64,9 +64,11 @@
 //! # PyTorch
 //!
 //! With the `safetensors` feature, `FromSafetensors` loads the weights
-//! of an `nn.Sequential` of `nn.Linear` layers and activations saved by
-//! `safetensors.torch.save_file(model.state_dict(), path)`; see that trait
-//! for how tensor names map to layers.
+//! of an `nn.Sequential` of `nn.Linear` layers, activations and modules
+//! matching layers of your own, saved by
+//! `safetensors.torch.save_file(model.state_dict(), path)`: layer `i`'s
+//! tensors are `i.` and the names its description gives them
+//! (`0.weight`, `2.s`); see that trait.
 //!
 //! # serde
 //!
