@@ -76,9 +76,9 @@
 //! - `libm`: float functions from the `libm` crate, for `no_std` targets:
 //!   `--no-default-features --features libm`. The crate is `#![no_std]`
 //!   either way; nothing allocates but the `heap` constructors.
-//! - `serde`: `Serialize` and `Deserialize` for layers and for every
-//!   network made by [`network!`], checked against the type when read
-//!   (no_std, no alloc).
+//! - `serde`: `Serialize` and `Deserialize` for every network made by
+//!   [`network!`], layers of your own included, checked against the type
+//!   when read (no_std, no alloc).
 //! - `safetensors`: `format::FromSafetensors`, loading weights saved from
 //!   PyTorch in the safetensors format. It needs `alloc` (not `std`).
 //!

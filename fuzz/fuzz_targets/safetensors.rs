@@ -13,7 +13,8 @@
 //! `from_safetensors` agrees with it.
 #![no_main]
 
-use constnet::format::{Architecture, ImportError};
+use constnet::format::ImportError;
+use constnet::Layer;
 use constnet::prelude::*;
 use libfuzzer_sys::fuzz_target;
 
@@ -35,13 +36,13 @@ network! {
 const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/pytorch/mlp.safetensors");
 
 /// Every bit of a network: parameters and settings.
-fn bits<N: Network<Layers: Architecture>>(net: &N) -> Vec<u64> {
+fn bits<N: Network>(net: &N) -> Vec<u64> {
     let layers = net.layers();
     let mut out = Vec::new();
     for t in 0..<N::Layers as Tensors<N::Scalar>>::COUNT {
         out.extend(layers.tensor(t).iter().map(|x| x.as_f64().to_bits()));
     }
-    for i in 0..<N::Layers as Architecture>::LAYERS {
+    for i in 0..<N::Layers as Layer<N::Input>>::LAYERS {
         out.extend(layers.setting(i).map(|s| u64::from(s.to_bits())));
     }
     out
@@ -57,7 +58,7 @@ fn same(outcome: &Result<(), ImportError>) -> String {
     }
 }
 
-fn check<N: FromSafetensors<Layers: Architecture>>(bytes: &[u8], prefix: &str) {
+fn check<N: FromSafetensors>(bytes: &[u8], prefix: &str) {
     let mut net = N::random(&mut SmallRng::seed_from_u64(1));
     let before = bits(&net);
     let loaded = net.load_safetensors_under(bytes, prefix);

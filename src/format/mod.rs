@@ -64,18 +64,40 @@
 //! # PyTorch
 //!
 //! With the `safetensors` feature, `FromSafetensors` loads the weights
-//! of an `nn.Sequential` of `nn.Linear` layers and activations saved by
-//! `safetensors.torch.save_file(model.state_dict(), path)`; see that trait
-//! for how tensor names map to layers.
+//! of an `nn.Sequential` of `nn.Linear` layers, activations and modules
+//! matching layers of your own, saved by
+//! `safetensors.torch.save_file(model.state_dict(), path)`: layer `i`'s
+//! tensors are `i.` and the names its description gives them
+//! (`0.weight`, `2.s`); see that trait.
 //!
 //! # serde
 //!
-//! With the `serde` feature, layers, chains and every network made by
-//! [`network!`](crate::network!) implement `serde::Serialize` and
-//! `serde::Deserialize`, for keeping models in another format (JSON,
-//! postcard, bincode). A network is a struct with its scalar type, widths
-//! and a list of layers; each layer is a variant of an enum named after
-//! its type, and a dense layer records its widths:
+//! With the `serde` feature, every network made by
+//! [`network!`](crate::network!) implements `serde::Serialize` and
+//! `serde::Deserialize`, whatever its layers (layers of your own
+//! included), for keeping models in another format (JSON, postcard,
+//! bincode). A network is a struct with its scalar type, widths and a list
+//! of layers (a network used as a layer adds its layers to the list).
+//! Each layer is a variant of an enum, written from the layer's
+//! description ([`Layer`](crate::Layer), [`Tensors`](crate::Tensors)) by one
+//! rule for all layers:
+//!
+//! - the variant's name is the layer's kind
+//!   ([`LayerKind::name`](crate::layer::LayerKind::name): `"Dense"`,
+//!   `"Tanh"`, or the name of a layer of your own); its index, which
+//!   formats such as postcard store instead, is the kind's code − 1 for
+//!   constnet's own layers (`Dense` 0 to `Softmax` 6) and 255 for every
+//!   layer of your own;
+//! - a layer without tensors and without a setting is a unit variant;
+//! - any other layer is a struct variant whose fields are `inputs` and
+//!   `outputs` if it has tensors, then its setting under the setting's
+//!   name, then each tensor under its name: a matrix (shape `[rows,
+//!   columns]`) as a list of rows, a vector as a flat list;
+//! - in a format that is not human-readable
+//!   (`Serializer::is_human_readable`: postcard, bincode, CBOR), where
+//!   the variant may be stored as its index alone, a layer of your own is
+//!   always a struct variant whose first field, `name`, holds its name, so
+//!   that the name is checked there too.
 //!
 //! ```text
 //! {"scalar":"f32","inputs":2,"outputs":1,"layers":[
@@ -85,12 +107,24 @@
 //!   {"LeakyRelu":{"slope":0.01}}]}
 //! ```
 //!
+//! A layer of your own named `"Softplus"`, without tensors, is
+//! `"Softplus"`; one named `"Scale"` with a tensor `s` of shape `[8]` is
+//! `{"Scale":{"inputs":8,"outputs":8,"s":[…]}}`. A layer of your own
+//! should therefore not call a tensor or its setting `inputs`, `outputs`
+//! or `name`, and a record is read with at most 32 fields.
+//!
 //! Deserialising checks all of it: another scalar type, another width,
-//! a layer of another kind, a row or bias of another length, a missing,
-//! unknown or repeated field, and a parameter that is not finite are
-//! errors, never panics. (`serde_json` reads every `f64` back exactly
+//! another number of layers, a layer of another kind or name, a row or
+//! tensor of another length, a missing, unknown or repeated field, and a
+//! parameter or setting that is not finite are errors, never panics. The
+//! network is only made once every value has been read, so an error
+//! never leaves part of one. (`serde_json` reads every `f64` back exactly
 //! only with its `float_roundtrip` feature; `f32` and binary formats such
 //! as postcard are always exact.)
+//!
+//! Single layers and [`Chain`](crate::Chain)s have no serde impls of their
+//! own (a chain's input width is not part of its type): a network made of
+//! them has.
 
 mod codec;
 mod crc32;
@@ -113,6 +147,22 @@ pub use signature::{LayerName, LayerRecord};
 use crate::layer::Layer;
 use crate::network::Network;
 use crate::scalar::{Scalar, Vector};
+
+/// A layer as the serde and PyTorch messages name it: with its widths when
+/// it has tensors (`Dense<2→8>`), by its kind alone otherwise (`Relu`).
+#[cfg(any(feature = "serde", feature = "safetensors"))]
+pub(crate) struct ShortLayer(pub(crate) crate::layer::LayerInfo);
+
+#[cfg(any(feature = "serde", feature = "safetensors"))]
+impl fmt::Display for ShortLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.tensors > 0 {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{}", self.0.kind)
+        }
+    }
+}
 
 /// The first 8 bytes of every file: `"\x89CNET\r\n\x1a"`.
 ///

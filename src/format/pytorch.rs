@@ -12,13 +12,13 @@ use core::fmt;
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::ScalarType;
-use super::codec::scalar_at;
-use super::signature::{Architecture, LayerSpec};
-use crate::network::Network;
 use num_traits::Float;
 
-use crate::scalar::Scalar;
+use super::codec::scalar_at;
+use super::{ScalarType, ShortLayer};
+use crate::layer::{Layer, LayerInfo, LayerKind};
+use crate::network::Network;
+use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
 
 /// Loading weights saved from PyTorch in the safetensors format.
@@ -33,7 +33,9 @@ use crate::tensors::Tensors;
 ///
 /// the layers are matched by position: layer `i` of the network (as
 /// written in `network!`, activations included) is module `i` of the
-/// `nn.Sequential`, so the dense layers take these tensors:
+/// `nn.Sequential`, and its tensors are named `i.` followed by the names
+/// its description gives them ([`Tensors::TENSORS`]), with the shapes it
+/// gives them. The dense layers take these tensors:
 ///
 /// | network | PyTorch module | tensors, with their shape |
 /// |---|---|---|
@@ -42,7 +44,11 @@ use crate::tensors::Tensors;
 /// | `Dense<3>` | `2: nn.Linear(8, 3)` | `2.weight` `[3, 8]`, `2.bias` `[3]` |
 ///
 /// `nn.Linear.weight` is `[out, in]`, row-major: the layout of
-/// [`Dense::weight`](crate::Dense::weight), so it is copied as it is.
+/// [`Dense::weight`](crate::Dense::weight), so it is copied as it is. A
+/// layer of your own is matched the same way: one with a tensor described
+/// as `Tensor::ones("s", &[N], …)` at position 2 takes `2.s` of shape
+/// `[N]`, which is what a PyTorch module with a parameter `self.s` of that
+/// shape saves.
 ///
 /// Every tensor is checked before anything is written (all or nothing):
 /// each expected tensor must be there, with the network's scalar type
@@ -92,16 +98,25 @@ use crate::tensors::Tensors;
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub trait FromSafetensors: Network<Layers: Architecture> {
+// An import reads a whole file and allocates; an error that carries the
+// layer's description (`LayerInfo`) is large, and that costs nothing here.
+#[allow(clippy::result_large_err)]
+pub trait FromSafetensors: Network {
     /// A network with the weights in `bytes`, a whole safetensors file.
-    /// Leaky ReLUs get the default slope.
+    /// Settings (a leaky ReLU's slope) get their defaults.
     ///
     /// # Errors
     ///
     /// An [`ImportError`] if the file is not valid safetensors or does not
     /// hold exactly this network's tensors.
     fn from_safetensors(bytes: &[u8]) -> Result<Self, ImportError> {
-        let mut layers = <Self::Layers as Architecture>::zeroed();
+        let mut layers = Self::Layers::ZERO;
+        for index in 0..<Self::Layers as Layer<Self::Input>>::LAYERS {
+            let info = <Self::Layers as Layer<Self::Input>>::layer(index);
+            if let Some((_, default)) = info.and_then(|info| info.setting) {
+                layers.set_setting(index, default);
+            }
+        }
         import::<Self>(&mut layers, bytes, "")?;
         Ok(Self::from_layers(layers))
     }
@@ -144,7 +159,7 @@ pub trait FromSafetensors: Network<Layers: Architecture> {
     }
 }
 
-impl<N: Network<Layers: Architecture>> FromSafetensors for N {}
+impl<N: Network> FromSafetensors for N {}
 
 /// Why weights could not be imported from a safetensors file.
 ///
@@ -166,7 +181,7 @@ pub enum ImportError {
         /// The layer that needs it.
         layer: usize,
         /// What that layer is.
-        spec: LayerSpec,
+        spec: LayerInfo,
     },
     /// The file has a tensor that no layer of the network has.
     UnexpectedTensor {
@@ -176,7 +191,7 @@ pub enum ImportError {
         /// it starts with one.
         position: Option<usize>,
         /// What the network's layer at that position is, if it has one.
-        spec: Option<LayerSpec>,
+        spec: Option<LayerInfo>,
         /// The number of layers of the network.
         layers: usize,
     },
@@ -196,7 +211,7 @@ pub enum ImportError {
         /// The layer it belongs to.
         layer: usize,
         /// What that layer is.
-        spec: LayerSpec,
+        spec: LayerInfo,
         /// The shape the layer needs (`[out, in]` for a weight).
         expected: Vec<usize>,
         /// The tensor's shape.
@@ -244,7 +259,8 @@ impl fmt::Display for ImportError {
                         let parameter = name.rsplit_once('.').map_or("", |(_, p)| p);
                         write!(
                             f,
-                            "layer {position} of the network is {spec}, which has no `{parameter}`"
+                            "layer {position} of the network is {}, which has no `{parameter}`",
+                            ShortLayer(*spec)
                         )
                     }
                     (Some(_), None) => write!(
@@ -288,11 +304,13 @@ impl fmt::Display for ImportError {
                     && found.len() == 2
                     && expected.first() == found.get(1)
                     && expected.get(1) == found.first();
-                if transposed {
+                if transposed && spec.kind == LayerKind::DENSE {
                     write!(
                         f,
                         " (the transpose: nn.Linear stores its weight as [out_features, in_features])"
                     )?;
+                } else if transposed {
+                    write!(f, " (the transpose)")?;
                 }
                 Ok(())
             }
@@ -310,9 +328,8 @@ impl core::error::Error for ImportError {}
 struct Expected<'a> {
     name: String,
     layer: usize,
-    spec: LayerSpec,
-    shape: [usize; 2],
-    rank: usize,
+    spec: LayerInfo,
+    shape: &'static [usize],
     /// The index of the network tensor it fills.
     tensor: usize,
     data: &'a [u8],
@@ -320,7 +337,8 @@ struct Expected<'a> {
 
 /// Checks every tensor of `bytes` against network type `N` and, only if
 /// all is well, copies them into `layers`.
-fn import<N: Network<Layers: Architecture>>(
+#[allow(clippy::result_large_err)] // see `FromSafetensors`
+fn import<N: Network>(
     layers: &mut N::Layers,
     bytes: &[u8],
     prefix: &str,
@@ -334,29 +352,27 @@ fn import<N: Network<Layers: Architecture>>(
         ScalarType::F64 => Dtype::F64,
     };
 
-    // The tensors the network needs, layer by layer.
-    let layer_count = <N::Layers as Architecture>::LAYERS;
+    // The tensors the network needs, as its layers describe them: layer
+    // `i`'s are the next `tensors` of the network's list.
+    let layer_count = <N::Layers as Layer<N::Input>>::LAYERS;
     let mut expected = Vec::new();
     let mut tensor = 0;
     for layer in 0..layer_count {
-        let Some(spec) = <N::Layers as Architecture>::layer(layer) else {
+        let Some(spec) = <N::Layers as Layer<N::Input>>::layer(layer) else {
             continue;
         };
-        if let Some((inputs, outputs)) = spec.widths {
-            for (parameter, shape, rank) in
-                [("weight", [outputs, inputs], 2), ("bias", [outputs, 0], 1)]
-            {
+        for i in 0..spec.tensors {
+            if let Some(info) = <N::Layers as Layer<N::Input>>::tensor_info(layer, i) {
                 expected.push(Expected {
-                    name: alloc::format!("{prefix}{layer}.{parameter}"),
+                    name: alloc::format!("{prefix}{layer}.{}", info.name),
                     layer,
                     spec,
-                    shape,
-                    rank,
+                    shape: info.shape,
                     tensor,
                     data: &[],
                 });
-                tensor += 1;
             }
+            tensor += 1;
         }
     }
 
@@ -373,7 +389,7 @@ fn import<N: Network<Layers: Architecture>>(
         return Err(ImportError::UnexpectedTensor {
             name: name.to_owned(),
             position,
-            spec: position.and_then(<N::Layers as Architecture>::layer),
+            spec: position.and_then(<N::Layers as Layer<N::Input>>::layer),
             layers: layer_count,
         });
     }
@@ -396,10 +412,9 @@ fn import<N: Network<Layers: Architecture>>(
                 found: view.dtype().to_string(),
             });
         }
-        let shape = e.shape.get(..e.rank).unwrap_or(&[]);
-        let count = shape.iter().product::<usize>();
+        let count = e.shape.iter().product::<usize>();
         let network_len = layers.tensor(e.tensor).len();
-        if view.shape() != shape
+        if view.shape() != e.shape
             || view.data().len() != count.saturating_mul(size)
             || network_len != count
         {
@@ -407,7 +422,7 @@ fn import<N: Network<Layers: Architecture>>(
                 name: e.name.clone(),
                 layer: e.layer,
                 spec: e.spec,
-                expected: shape.to_vec(),
+                expected: e.shape.to_vec(),
                 found: view.shape().to_vec(),
             });
         }

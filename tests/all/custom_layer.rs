@@ -5,15 +5,11 @@
 //! refused where another layer stands. Also: a network used as a layer in
 //! the middle of another, and a network of activations only.
 
-#[path = "../../examples/custom_layer.rs"]
-#[allow(dead_code)]
-mod custom_layer;
-
+use crate::custom_layers::{self, Custom, Scale, Softplus, Take, WithTanh};
 use constnet::export::rust_source;
 use constnet::format::{LayerRecord, SignatureMismatch};
 use constnet::layer::LayerKind;
 use constnet::prelude::*;
-use custom_layer::{Custom, Scale, Softplus, Take, WithTanh};
 
 use crate::format::bits;
 use crate::gradients::{check_network, samples};
@@ -34,7 +30,7 @@ network! {
 }
 
 mod compiled {
-    use super::custom_layer::{Scale, Softplus, Take};
+    use crate::custom_layers::{Scale, Softplus, Take};
     include!("../fixtures/export/custom_f32.rs");
 }
 
@@ -43,7 +39,7 @@ fn trained() -> Custom {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Custom::random(&mut rng);
     let mut opt = Sgd::new(0.05).momentum(0.9);
-    let mut data = custom_layer::data();
+    let mut data = custom_layers::data();
     for _ in 0..100 {
         net.train_epoch::<4>(&mut data, &Mse, &mut opt, &mut rng)
             .unwrap();
@@ -53,7 +49,7 @@ fn trained() -> Custom {
 
 #[test]
 fn the_example_runs() {
-    custom_layer::main().unwrap();
+    custom_layers::main().unwrap();
 }
 
 #[test]
@@ -64,7 +60,13 @@ fn gradients_of_the_custom_layers_match_finite_differences() {
     net.layers_mut().1.1.0.0 = [0.5, -1.5, 2.0, 0.75, -0.25, 1.25];
     let batch = samples::<Custom64, [f64; 2]>(
         &mut rng,
-        [[0.5, -0.5], [1.0, 0.0], [-0.25, 0.75], [0.0, 0.3], [0.9, -0.9]],
+        [
+            [0.5, -0.5],
+            [1.0, 0.0],
+            [-0.25, 0.75],
+            [0.0, 0.3],
+            [0.9, -0.9],
+        ],
     );
     check_network("Custom64/Mse", &net, &batch, &Mse);
 }
@@ -103,8 +105,11 @@ fn saved_and_loaded_bit_for_bit() {
     assert_eq!(bytes.len(), Custom::ENCODED_LEN);
     // Version 2: the records of the three layers carry their names.
     assert_eq!(bytes[8..10], 2u16.to_le_bytes());
-    let names = 3 * 1 + "Softplus".len() + "Scale".len() + "Take".len();
-    assert_eq!(Custom::ENCODED_LEN, 32 + 13 * 5 + names + 4 * Custom::PARAMETERS);
+    let names = 3 + "Softplus".len() + "Scale".len() + "Take".len();
+    assert_eq!(
+        Custom::ENCODED_LEN,
+        32 + 13 * 5 + names + 4 * Custom::PARAMETERS
+    );
     let copy = Custom::decode(&bytes).unwrap();
     assert_eq!(bits(&copy), bits(&net));
     let x = [0.3, -0.8];
@@ -138,7 +143,9 @@ fn a_file_is_refused_where_another_layer_stands() {
     let tanh = WithTanh::random(&mut SmallRng::seed_from_u64(2));
     let mut custom = trained();
     let before = bits(&custom);
-    let err = custom.decode_into(&tanh.encode_to_vec().unwrap()).unwrap_err();
+    let err = custom
+        .decode_into(&tanh.encode_to_vec().unwrap())
+        .unwrap_err();
     assert!(matches!(
         err,
         LoadError::Signature(SignatureMismatch::Layer { index: 1, .. })
@@ -154,7 +161,16 @@ fn exported_source_compiles_back_with_identical_predictions() {
     // Random, not trained, so that the committed text is the same on every
     // processor; the scales away from one, so that they are exported.
     let mut net = Custom::random(&mut SmallRng::seed_from_u64(13));
-    net.layers_mut().1.1.0.0 = [0.5, -1.25, 3.0, f32::MIN_POSITIVE, -0.0, 1.0 / 3.0, 7.5, 1e-3];
+    net.layers_mut().1.1.0.0 = [
+        0.5,
+        -1.25,
+        3.0,
+        f32::MIN_POSITIVE,
+        -0.0,
+        1.0 / 3.0,
+        7.5,
+        1e-3,
+    ];
     let mut source = String::new();
     rust_source(&net, "Trained", "TRAINED", &mut source).unwrap();
     let path = format!(
@@ -167,7 +183,7 @@ fn exported_source_compiles_back_with_identical_predictions() {
     let committed = std::fs::read_to_string(&path).unwrap();
     assert_eq!(source, committed, "export changed; see tests/all/export.rs");
     assert_eq!(bits(&compiled::TRAINED), bits(&net));
-    for x in custom_layer::data() {
+    for x in custom_layers::data() {
         assert_eq!(compiled::TRAINED.predict(&x.0), net.predict(&x.0));
     }
 }
@@ -179,7 +195,7 @@ fn built_on_the_heap_like_on_the_stack() {
     let stack = Custom::random(&mut SmallRng::seed_from_u64(4));
     assert_eq!(bits(&*boxed), bits(&stack));
     let mut opt = Sgd::boxed(0.05).momentum(0.9);
-    let mut data = custom_layer::data();
+    let mut data = custom_layers::data();
     let first = boxed.mean_loss(&data, &Mse).unwrap();
     for _ in 0..100 {
         boxed
@@ -193,7 +209,7 @@ fn built_on_the_heap_like_on_the_stack() {
 fn a_network_inside_another_trains() {
     let mut rng = SmallRng::seed_from_u64(6);
     let mut net = Outer::random(&mut rng);
-    let mut data: Vec<([f32; 2], [f32; 2])> = custom_layer::data()
+    let mut data: Vec<([f32; 2], [f32; 2])> = custom_layers::data()
         .into_iter()
         .map(|(x, [y])| (x, [y, -y]))
         .collect();

@@ -397,6 +397,7 @@ mod safetensors_inputs {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // an `ImportError` carries a `LayerInfo`
     fn safetensors_import_survives_random_and_mutated_inputs() {
         let mut rng = SmallRng::seed_from_u64(7);
         let mut outcomes = BTreeMap::<String, usize>::new();

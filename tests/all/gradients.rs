@@ -578,8 +578,12 @@ fn mean_loss_by_predict<N: Network<Scalar = f64>, Target>(
 /// Checks a network's parameter gradients (from `loss_and_gradients`) and
 /// input gradients (from the layers' `backward` with `dx`) against finite
 /// differences of the mean batch loss.
-pub fn check_network<N, Target, L>(name: &str, net: &N, batch: &[(N::Input, Target); SAMPLES], loss: &L)
-where
+pub fn check_network<N, Target, L>(
+    name: &str,
+    net: &N,
+    batch: &[(N::Input, Target); SAMPLES],
+    loss: &L,
+) where
     N: Network<Scalar = f64> + Train<Target> + Clone,
     Target: Clone,
     L: Loss<N::Output, Target>,

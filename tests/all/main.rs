@@ -2,6 +2,10 @@
 
 mod activations;
 mod custom_layer;
+/// The layers defined outside the crate by the `custom_layer` example.
+#[path = "../../examples/custom_layer.rs"]
+#[allow(dead_code)]
+mod custom_layers;
 mod decoder_robustness;
 mod export;
 mod fit;

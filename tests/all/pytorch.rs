@@ -3,7 +3,7 @@
 //! stored in it, how tensor names map to layers, and every error.
 #![cfg(feature = "safetensors")]
 
-use constnet::format::{ImportError, LayerSpec, ScalarType};
+use constnet::format::{ImportError, ScalarType};
 use constnet::prelude::*;
 
 use super::format::bits;
@@ -182,7 +182,7 @@ fn missing_tensor() {
         ImportError::MissingTensor {
             name: "2.bias".into(),
             layer: 2,
-            spec: LayerSpec::dense(3, 1),
+            spec: <Dense<f32, 3, 1> as Layer<[f32; 3]>>::layer(0).unwrap(),
         }
     );
     assert_eq!(
@@ -226,6 +226,53 @@ fn unexpected_tensors() {
     assert_eq!(
         err.to_string(),
         "unexpected tensor `0.running_mean`: layer 0 of the network is Dense<2→3>, which has no `running_mean`"
+    );
+}
+
+/// The example's layers of our own and its network `Custom`.
+
+#[test]
+fn layers_of_our_own_take_the_tensors_they_describe() {
+    use crate::custom_layers::Custom;
+
+    // `2 => Dense<8>, Softplus, Scale<f32, 8>, Take<4>, Dense<1>`: the
+    // scale is `2.s`, of shape [8].
+    let mut k = 0..;
+    let mut next = |n: usize| f32s((&mut k).take(n).map(|k| k as f32 / 8.0));
+    let tensors: Vec<(String, &str, Vec<usize>, Vec<u8>)> = vec![
+        ("0.weight".into(), "F32", vec![8, 2], next(16)),
+        ("0.bias".into(), "F32", vec![8], next(8)),
+        ("2.s".into(), "F32", vec![8], next(8)),
+        ("4.weight".into(), "F32", vec![1, 4], next(4)),
+        ("4.bias".into(), "F32", vec![1], next(1)),
+    ];
+    let net = Custom::from_safetensors(&build(&tensors)).unwrap();
+    assert_eq!(
+        net.layers().1.1.0.0,
+        std::array::from_fn(|i| (24 + i) as f32 / 8.0)
+    );
+    assert_eq!(net.tensor(4), [36.0 / 8.0]);
+
+    let mut missing = tensors.clone();
+    missing.remove(2);
+    let err = Custom::from_safetensors(&build(&missing)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tensor `2.s` is missing: expected it for layer 2, Scale<8>"
+    );
+    let mut misplaced = tensors.clone();
+    misplaced[2].0 = "1.s".into();
+    let err = Custom::from_safetensors(&build(&misplaced)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unexpected tensor `1.s`: layer 1 of the network is Softplus, which has no `s`"
+    );
+    let mut wrong = tensors;
+    wrong[2].2 = vec![1, 8];
+    let err = Custom::from_safetensors(&build(&wrong)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tensor `2.s` (layer 2, Scale<8>) has the wrong shape: expected [8], found [1, 8]"
     );
 }
 

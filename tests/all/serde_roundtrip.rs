@@ -1,11 +1,15 @@
 //! serde support (the `serde` feature): round trips through JSON and
-//! postcard, the representation, and deserialisation errors for anything
-//! that does not fit the type.
+//! postcard, the representation, layers of your own, and deserialisation
+//! errors for anything that does not fit the type.
 #![cfg(feature = "serde")]
 
 use constnet::prelude::*;
 
 use super::format::{Small32, Small64, bits};
+
+// The example's layers of our own (`Softplus`, `Scale`, `Take`) and its
+// networks `Custom` and `WithTanh`.
+use crate::custom_layers::{Custom, Scale, Softplus, Take, WithTanh};
 
 network! {
     /// `Small32` with a wider hidden layer.
@@ -28,10 +32,24 @@ network! {
 }
 
 network! {
-    /// Another network used as a layer: it has no serde support as a
-    /// layer, so `Nested` is not serialisable, but it still compiles with
-    /// the `serde` feature on.
+    /// Another network used as a layer: its layers join the list.
     pub struct Nested<f32> { 2 => Single32, Relu }
+}
+
+network! {
+    /// What was `Chain(Dense, Chain(Tanh, LeakyRelu))` on its own.
+    pub struct DenseTanhLeaky<f32> { 2 => Dense<1>, Tanh, LeakyRelu }
+}
+
+network! {
+    /// `Custom` with a `Scale` where it has `Softplus`: a layer of our own
+    /// in the place of another.
+    pub struct ScaleTwice<f32> { 2 => Dense<8>, Scale<f32, 8>, Scale<f32, 8>, Take<4>, Dense<1> }
+}
+
+network! {
+    /// `Custom` keeping 3 values, not 4.
+    pub struct TakeThree<f32> { 2 => Dense<8>, Softplus, Scale<f32, 8>, Take<3>, Dense<1> }
 }
 
 network! {
@@ -110,23 +128,18 @@ fn json_representation() {
 }
 
 #[test]
-fn layers_and_chains_on_their_own() {
+fn a_network_is_its_list_of_layers() {
+    // Single layers and chains have no serde impls of their own (their
+    // input width is not in their type); a network of them is the list.
     let dense = Dense::<f32, 2, 1>::new([[1.5, -0.5]], [0.25]);
-    let json = serde_json::to_string(&dense).unwrap();
+    let net = DenseTanhLeaky::new(Chain(dense, Chain(Tanh, LeakyRelu::new(0.5))));
+    let json = serde_json::to_string(&net).unwrap();
     assert_eq!(
         json,
-        r#"{"Dense":{"inputs":2,"outputs":1,"weight":[[1.5,-0.5]],"bias":[0.25]}}"#
+        r#"{"scalar":"f32","inputs":2,"outputs":1,"layers":[{"Dense":{"inputs":2,"outputs":1,"weight":[[1.5,-0.5]],"bias":[0.25]}},"Tanh",{"LeakyRelu":{"slope":0.5}}]}"#
     );
-    assert!(serde_json::from_str::<Dense<f32, 2, 1>>(&json).unwrap() == dense);
-    let chain = Chain(dense, Chain(Tanh, LeakyRelu::new(0.5)));
-    let json = serde_json::to_string(&chain).unwrap();
-    assert!(
-        json.ends_with(r#","Tanh",{"LeakyRelu":{"slope":0.5}}]"#),
-        "{json}"
-    );
-    let back: Chain<Dense<f32, 2, 1>, Chain<Tanh, LeakyRelu>> =
-        serde_json::from_str(&json).unwrap();
-    assert!(back == chain);
+    let back: DenseTanhLeaky = serde_json::from_str(&json).unwrap();
+    assert!(back == net);
 }
 
 /// The error of deserialising `json` as `N`, as text.
@@ -255,8 +268,10 @@ fn non_finite_numbers_are_errors() {
     net.layers_mut().1.0.slope = f32::INFINITY;
     let bytes = postcard::to_allocvec(&net).unwrap();
     assert!(postcard::from_bytes::<Small32>(&bytes).is_err());
-    let json = r#"{"LeakyRelu":{"slope":1e999}}"#;
-    assert!(serde_json::from_str::<LeakyRelu>(json).is_err());
+    let json = serde_json::to_string(&small32(1)).unwrap();
+    let json = json.replace(r#"{"slope":0.2}"#, r#"{"slope":1e999}"#);
+    assert!(json.contains("1e999"));
+    assert!(serde_json::from_str::<Small32>(&json).is_err());
 }
 
 #[test]
@@ -271,9 +286,130 @@ fn postcard_of_another_network_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn a_network_with_a_layer_without_serde_still_compiles() {
-    // `Nested` has no serde impls (its first layer is another network),
-    // and defining it with the `serde` feature on is not an error.
+fn a_network_used_as_a_layer_adds_its_layers() {
     let net = Nested::random(&mut SmallRng::seed_from_u64(1));
-    assert_eq!(net.predict(&[1.0, 2.0]).len(), 2);
+    let value = serde_json::to_value(&net).unwrap();
+    assert_eq!(value["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(value["layers"][1], "Relu");
+    let back: Nested = serde_json::from_value(value).unwrap();
+    assert_eq!(bits(&back), bits(&net));
+    let back: Nested = postcard::from_bytes(&postcard::to_allocvec(&net).unwrap()).unwrap();
+    assert_eq!(bits(&back), bits(&net));
+}
+
+/// A `Custom` with random weights and a scale that is not all ones.
+fn custom(seed: u64) -> Custom {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut net = Custom::random(&mut rng);
+    for s in &mut net.layers_mut().1.1.0.0 {
+        *s = rng.random_range(0.5..2.0);
+    }
+    net
+}
+
+#[test]
+fn layers_of_our_own_round_trip() {
+    for seed in 0..10 {
+        let net = custom(seed);
+        let json = serde_json::to_string(&net).unwrap();
+        let back: Custom = serde_json::from_str(&json).unwrap();
+        assert_eq!(bits(&back), bits(&net));
+        let bytes = postcard::to_allocvec(&net).unwrap();
+        let back: Custom = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(bits(&back), bits(&net));
+        let x = [0.25, -0.75];
+        assert_eq!(back.predict(&x), net.predict(&x));
+    }
+}
+
+#[test]
+fn layers_of_our_own_follow_the_same_rule() {
+    let net = custom(1);
+    let value = serde_json::to_value(&net).unwrap();
+    let layers = value["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 5);
+    // Without tensors or setting: the name alone, even when the width
+    // changes (the next dense layer records it).
+    assert_eq!(layers[1], "Softplus");
+    assert_eq!(layers[3], "Take");
+    // With a tensor: its widths, then the tensor under its name.
+    let scale = &layers[2]["Scale"];
+    assert_eq!(scale["inputs"], 8);
+    assert_eq!(scale["outputs"], 8);
+    let s = scale["s"].as_array().unwrap();
+    assert_eq!(s.len(), 8);
+    assert_eq!(s[3], f64::from(net.layers().1.1.0.0[3]));
+    assert_eq!(scale.as_object().unwrap().len(), 3);
+    assert_eq!(layers[4]["Dense"]["inputs"], 4);
+}
+
+#[test]
+fn a_layer_of_our_own_in_the_place_of_another_is_refused() {
+    let json = serde_json::to_string(&custom(1)).unwrap();
+    let err = json_error::<WithTanh>(&json);
+    assert!(
+        err.starts_with("unknown variant `Softplus`, expected the layer Tanh"),
+        "{err}"
+    );
+    let err = json_error::<ScaleTwice>(&json);
+    assert!(
+        err.starts_with("unknown variant `Softplus`, expected the layer Scale<8>"),
+        "{err}"
+    );
+    let err = json_error::<TakeThree>(&json);
+    assert!(err.starts_with("expected 3 inputs, found 4"), "{err}");
+    let tanh = serde_json::to_string(&WithTanh::random(&mut SmallRng::seed_from_u64(1))).unwrap();
+    let err = json_error::<Custom>(&tanh);
+    assert!(
+        err.starts_with("expected the layer Softplus, found a Tanh layer"),
+        "{err}"
+    );
+    // A record of a layer of our own has its widths and tensor, and no
+    // other field.
+    for (bad, message) in [
+        (
+            r#""Scale""#,
+            "invalid type: unit variant, expected struct variant",
+        ),
+        (r#"{"Scale":{"inputs":8,"outputs":8}}"#, "missing field `s`"),
+        (
+            r#"{"Scale":{"inputs":8,"outputs":8,"s":[1,2,3,4,5,6,7,8],"t":[]}}"#,
+            "unknown field `t`, expected one of `inputs`, `outputs`, `s`",
+        ),
+        (
+            r#"{"Scale":{"inputs":8,"outputs":8,"s":[1,2,3,4,5,6,7]}}"#,
+            "invalid length 7, expected a s of 8 finite numbers",
+        ),
+        (
+            r#"{"Softplus":null}"#,
+            "unknown variant `Softplus`, expected the layer Scale<8>",
+        ),
+    ] {
+        let mut value = serde_json::to_value(custom(1)).unwrap();
+        value["layers"][2] = serde_json::from_str(bad).unwrap();
+        let err = json_error::<Custom>(&value.to_string());
+        assert!(err.starts_with(message), "{err} for {bad}");
+    }
+
+    // In postcard, which keeps only a variant's index (255 for every
+    // layer of our own), the name is a field of the record.
+    let bytes = postcard::to_allocvec(&custom(1)).unwrap();
+    let softplus = [&[0xFF, 0x01, 8][..], b"Softplus"].concat();
+    assert!(bytes.windows(softplus.len()).any(|w| w == softplus));
+    assert!(postcard::from_bytes::<WithTanh>(&bytes).is_err());
+    assert!(postcard::from_bytes::<ScaleTwice>(&bytes).is_err());
+    assert!(postcard::from_bytes::<TakeThree>(&bytes).is_err());
+    let tanh = postcard::to_allocvec(&WithTanh::random(&mut SmallRng::seed_from_u64(1))).unwrap();
+    assert!(postcard::from_bytes::<Custom>(&tanh).is_err());
+    for len in 0..bytes.len() {
+        assert!(postcard::from_bytes::<Custom>(&bytes[..len]).is_err());
+    }
+    // Any byte changed: an error or a network, never a panic.
+    for i in 0..bytes.len() {
+        for flip in [1u8, 0x80, 0xFF] {
+            let mut bytes = bytes.clone();
+            bytes[i] ^= flip;
+            let _ = postcard::from_bytes::<Custom>(&bytes);
+        }
+    }
 }
