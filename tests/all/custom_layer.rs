@@ -233,3 +233,21 @@ fn a_network_of_activations_only() {
     let bytes = net.encode_to_vec().unwrap();
     assert!(OnlySoftmax::decode(&bytes).unwrap() == net);
 }
+
+#[test]
+fn version_2_files_written_from_the_specification_alone() {
+    // tests/fixtures/format/make_fixture.py, a Python writer made from
+    // FORMAT.md, wrote this file for `Custom` with parameter k equal to
+    // ((5 k) mod 13 - 6) / 8.
+    let mut net = Custom::random(&mut SmallRng::seed_from_u64(0));
+    let mut k = 0;
+    net.for_each_tensor_mut(&mut |_, tensor| {
+        for x in tensor {
+            *x = ((5 * k) % 13 - 6) as f32 / 8.0;
+            k += 1;
+        }
+    });
+    let file = include_bytes!("../fixtures/format/named_f32.cnet");
+    assert_eq!(net.encode_to_vec().unwrap(), file);
+    assert_eq!(bits(&Custom::decode(file).unwrap()), bits(&net));
+}
