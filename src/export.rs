@@ -23,8 +23,8 @@
 //! # Ok::<(), constnet::export::ExportError>(())
 //! ```
 //!
-//! Each layer writes itself ([`Describe::write_type`] and
-//! [`Describe::write_value`]): constnet's own layers with `::constnet::`
+//! Each layer writes itself ([`Layer::write_types`] and
+//! [`Layer::write_value`]): constnet's own layers with `::constnet::`
 //! paths, a layer of your own by its type's name (so it must be in scope
 //! where the file is included) and, if it has a setting or tensors, as a
 //! call of that name with them as literals (a tuple struct's constructor)
@@ -34,8 +34,8 @@
 //! in about 1 s in release mode, so the parameters are kept as literals
 //! rather than as bytes decoded at compile time.
 //!
-//! [`Describe::write_type`]: crate::layer::Describe::write_type
-//! [`Describe::write_value`]: crate::layer::Describe::write_value
+//! [`Layer::write_types`]: crate::Layer::write_types
+//! [`Layer::write_value`]: crate::Layer::write_value
 
 use core::fmt::{self, Write};
 

@@ -42,7 +42,7 @@
 //!
 //! Every value is made zero first, directly in the allocation, which is
 //! what [`Zeroable`](bytemuck::Zeroable) promises is valid: layers derive
-//! it (see [`Describe`](crate::layer::Describe)), and `network!` types,
+//! it (see [`layer`](crate::layer#writing-your-own-layer)), and `network!` types,
 //! chains and gradients have it when their layers do.
 
 /// A `Box<T>` whose bytes are all zero, allocated zeroed: no value of `T`

@@ -41,7 +41,7 @@
 //! | concept | in constnet |
 //! |---|---|
 //! | dense layer `y = W x + b` | [`Dense<T, I, O>`](Dense): `weight` is a [`Matrix<T, O, I>`](Matrix), `bias` a `[T; O]` |
-//! | activation | [`Identity`], [`Relu`], [`LeakyRelu`], [`Sigmoid`], [`Tanh`], [`Softmax`] |
+//! | activation | [`Identity`], [`Relu`], [`LeakyRelu`], [`Sigmoid`], [`Tanh`], [`Softmax`], or your own with [`elementwise!`] |
 //! | a network `f₂(W₂ f₁(W₁x + b₁) + b₂)` | [`Chain`] of layers; [`network!`] names one |
 //! | random start, seeded | [`Network::random`], with [`Init`] (Xavier or He) |
 //! | loss | [`Mse`], [`CrossEntropy`], [`SoftmaxCrossEntropy`], [`BinaryCrossEntropy`] |
@@ -66,6 +66,38 @@
 //! (`usize`) or one-hot vectors; [`Network::classify`] gives the arg-max.
 //! A [`Softmax`] layer with [`CrossEntropy`] gives the same gradient the
 //! long way, and predictions that are probabilities.
+//!
+//! # Writing your own layer
+//!
+//! A layer of your own is as first-class as constnet's: it trains inside
+//! [`network!`], saves and loads, serialises, imports from PyTorch, exports
+//! as Rust source and builds on the heap. It is a [`Tensors`] impl (its
+//! parameter tensors, if any) and a [`Layer`] impl (its name, and what it
+//! does to one sample); an element-wise activation is one
+//! [`elementwise!`]. The [`layer`] module shows both, and
+//! `examples/custom_layer.rs` three layers in 36 lines.
+//!
+//! ```
+//! use constnet::prelude::*;
+//!
+//! constnet::elementwise! {
+//!     /// softplus(x) = ln(1 + eˣ), whose derivative is 1 − e^(−y).
+//!     pub struct Softplus = "Softplus";
+//!     f(x) = (T::ONE + x.exp()).ln();
+//!     df(_x, y) = T::ONE - (-y).exp();
+//! }
+//!
+//! network! {
+//!     /// Softplus between two dense layers.
+//!     pub struct Net<f64> { 2 => Dense<4>, Softplus, Dense<1> }
+//! }
+//!
+//! let net = Net::random(&mut SmallRng::seed_from_u64(1));
+//! let copy = Net::decode(&net.encode_to_vec()?)?; // saved under its name
+//! assert!(copy == net);
+//! assert_eq!(format!("{net:?}"), "Net[Dense<2→4> → Softplus<4> → Dense<4→1>]");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Features
 //!

@@ -3,7 +3,9 @@
 //! Each fixture in `tests/ui/fail/` shows one mistake and must fail to
 //! compile with the error recorded beside it in a `.stderr` snapshot; its
 //! twin in `tests/ui/pass/` differs only by the fix and must compile, so a
-//! fixture cannot fail for an unrelated reason.
+//! fixture cannot fail for an unrelated reason. A fixture in `pass/` without
+//! a twin shows something that must compile (`macro_hygiene.rs`: the
+//! macros' generic parameters do not clash with the caller's names).
 //!
 //! The snapshots depend on the compiler's wording, so the toolchain is
 //! pinned (`rust-toolchain.toml`). To refresh them on purpose, run

@@ -79,7 +79,7 @@
 //! bincode). A network is a struct with its scalar type, widths and a list
 //! of layers (a network used as a layer adds its layers to the list).
 //! Each layer is a variant of an enum, written from the layer's
-//! description ([`Layer`](crate::Layer), [`Tensors`](crate::Tensors)) by one
+//! description ([`Layer`], [`Tensors`](crate::Tensors)) by one
 //! rule for all layers:
 //!
 //! - the variant's name is the layer's kind
@@ -286,7 +286,7 @@ const fn encoded_len(
 /// [module documentation](self) and `FORMAT.md`).
 ///
 /// Implemented for every [`Network`]: the file is written from the
-/// layers' descriptions ([`Layer`](crate::Layer)), so a network with layers of
+/// layers' descriptions ([`Layer`]), so a network with layers of
 /// your own saves and loads too (a layer known by its name is refused in
 /// the place of another).
 ///

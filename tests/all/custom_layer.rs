@@ -6,11 +6,11 @@
 //! the middle of another, and a network of activations only.
 
 use crate::custom_layers::{self, Custom, Scale, Softplus, Take, WithTanh};
-use constnet::export::rust_source;
 use constnet::format::{LayerRecord, SignatureMismatch};
 use constnet::layer::LayerKind;
 use constnet::prelude::*;
 
+use crate::export::check_fixture;
 use crate::format::bits;
 use crate::gradients::{check_network, samples};
 
@@ -171,17 +171,7 @@ fn exported_source_compiles_back_with_identical_predictions() {
         7.5,
         1e-3,
     ];
-    let mut source = String::new();
-    rust_source(&net, "Trained", "TRAINED", &mut source).unwrap();
-    let path = format!(
-        "{}/tests/fixtures/export/custom_f32.rs",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if std::env::var_os("CONSTNET_BLESS").is_some() {
-        std::fs::write(&path, &source).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(source, committed, "export changed; see tests/all/export.rs");
+    check_fixture(&net, "Trained", "TRAINED", "custom_f32.rs");
     assert_eq!(bits(&compiled::TRAINED), bits(&net));
     for x in custom_layers::data() {
         assert_eq!(compiled::TRAINED.predict(&x.0), net.predict(&x.0));

@@ -68,7 +68,7 @@ fn bits<T: Scalar, L: Tensors<T>>(layers: &L) -> Vec<u64> {
 
 /// The export of `net`, compared with (or, when blessing, written to) the
 /// committed fixture.
-fn check_fixture<N>(net: &N, type_name: &str, static_name: &str, file: &str)
+pub fn check_fixture<N>(net: &N, type_name: &str, static_name: &str, file: &str)
 where
     N: Network,
 {
