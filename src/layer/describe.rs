@@ -1,6 +1,7 @@
 //! The pieces of a layer's description of itself: its kind
-//! ([`LayerKind`]), its tensors ([`Tensor`]), its setting ([`Setting`]),
-//! and what the formats read ([`LayerInfo`], [`TensorInfo`]).
+//! ([`LayerKind`]), its setting ([`Setting`]) and what the formats read
+//! ([`LayerInfo`]); its tensors are described in
+//! [`tensors`](crate::tensors) ([`Tensor`](crate::tensors::Tensor)).
 //!
 //! Saving in constnet's format, serde, the PyTorch import, Rust-source
 //! export, random initialisation, zero construction and printing are each
@@ -112,141 +113,6 @@ impl fmt::Debug for LayerKind {
 impl fmt::Display for LayerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)
-    }
-}
-
-/// How a tensor's values are drawn when a network is created at random.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Fill {
-    /// All zero (a dense layer's bias).
-    Zeros,
-    /// All one (a scale).
-    Ones,
-    /// Uniform by the [`Init`](super::Init) scheme that suits the following activation,
-    /// with the fan-in and fan-out of a `[outputs, inputs]` matrix (a
-    /// dense layer's weight).
-    Random,
-}
-
-/// One parameter tensor of a layer `L` with scalars `T`: its name, its
-/// shape, how it starts, and where it is in the layer.
-///
-/// `shape` is `[rows, columns]` for a matrix stored row by row and `[len]`
-/// for a vector; `get` and `get_mut` give the tensor as one flat slice of
-/// `shape`'s product of scalars. The constructor says how the tensor starts
-/// in a new network.
-///
-/// ```
-/// use constnet::layer::Tensor;
-///
-/// struct Scale([f32; 3]);
-/// // A tensor named "scale" of 3 values, the layer's field `.0`, starting at one.
-/// const SCALE: Tensor<Scale, f32> = Tensor::ones("scale", &[3], |s| &s.0, |s| &mut s.0);
-///
-/// let mut layer = Scale([0.5, 2.0, 4.0]);
-/// assert_eq!(SCALE.info().shape, &[3]);
-/// SCALE.get_mut(&mut layer)[1] = 3.0;
-/// assert_eq!(SCALE.get(&layer), &[0.5, 3.0, 4.0]);
-/// ```
-pub struct Tensor<L, T> {
-    name: &'static str,
-    shape: &'static [usize],
-    fill: Fill,
-    get: fn(&L) -> &[T],
-    get_mut: fn(&mut L) -> &mut [T],
-}
-
-impl<L, T> Tensor<L, T> {
-    /// A tensor that starts at zero (a bias).
-    pub const fn zeros(
-        name: &'static str,
-        shape: &'static [usize],
-        get: fn(&L) -> &[T],
-        get_mut: fn(&mut L) -> &mut [T],
-    ) -> Self {
-        Tensor {
-            name,
-            shape,
-            fill: Fill::Zeros,
-            get,
-            get_mut,
-        }
-    }
-
-    /// A tensor that starts at one (a scale).
-    pub const fn ones(
-        name: &'static str,
-        shape: &'static [usize],
-        get: fn(&L) -> &[T],
-        get_mut: fn(&mut L) -> &mut [T],
-    ) -> Self {
-        Tensor {
-            fill: Fill::Ones,
-            ..Self::zeros(name, shape, get, get_mut)
-        }
-    }
-
-    /// A tensor drawn at random (a weight; see [`Fill::Random`]).
-    pub const fn random(
-        name: &'static str,
-        shape: &'static [usize],
-        get: fn(&L) -> &[T],
-        get_mut: fn(&mut L) -> &mut [T],
-    ) -> Self {
-        Tensor {
-            fill: Fill::Random,
-            ..Self::zeros(name, shape, get, get_mut)
-        }
-    }
-
-    /// What the tensor is, without the layer type.
-    pub const fn info(&self) -> TensorInfo {
-        TensorInfo {
-            name: self.name,
-            shape: self.shape,
-            fill: self.fill,
-        }
-    }
-
-    /// The tensor's values in `layer`.
-    #[inline(always)]
-    pub fn get<'a>(&self, layer: &'a L) -> &'a [T] {
-        (self.get)(layer)
-    }
-
-    /// The tensor's values in `layer`, mutably.
-    #[inline(always)]
-    pub fn get_mut<'a>(&self, layer: &'a mut L) -> &'a mut [T] {
-        (self.get_mut)(layer)
-    }
-}
-
-/// A tensor's name, shape and start, as the formats see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TensorInfo {
-    /// Its name (`"weight"`), unique within its layer.
-    pub name: &'static str,
-    /// Its shape: `[rows, columns]` of a row-major matrix, or `[len]`.
-    pub shape: &'static [usize],
-    /// How it is drawn at random.
-    pub fill: Fill,
-}
-
-impl TensorInfo {
-    /// The number of scalars.
-    pub const fn len(&self) -> usize {
-        let mut len = 1;
-        let mut i = 0;
-        while i < self.shape.len() {
-            len *= self.shape[i];
-            i += 1;
-        }
-        len
-    }
-
-    /// Whether it holds no scalar.
-    pub const fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -379,17 +245,6 @@ pub fn write_short_type_name(name: &str, out: &mut dyn Write) -> fmt::Result {
         rest = chars.as_str();
     }
     Ok(())
-}
-
-/// The number of scalars in all of `tensors`.
-pub(crate) const fn total_len<L, T>(tensors: &[Tensor<L, T>]) -> usize {
-    let mut len = 0;
-    let mut i = 0;
-    while i < tensors.len() {
-        len += tensors[i].info().len();
-        i += 1;
-    }
-    len
 }
 
 /// What a layer is, for a given input width: the description the formats

@@ -4,8 +4,8 @@
 use rand::Rng;
 
 use super::Layer;
-use super::describe::Fill;
 use crate::scalar::{Scalar, Vector, Zeroed};
+use crate::tensors::Fill;
 
 /// A weight initialisation scheme for dense layers. Biases start at zero.
 ///

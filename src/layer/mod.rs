@@ -101,14 +101,14 @@ mod dense;
 mod describe;
 mod init;
 
+pub use crate::tensors::{Fill, Tensor, TensorInfo};
 pub(crate) use activation::softmax;
 pub use activation::{Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
 #[doc(hidden)]
 pub use activation::{elementwise_grad, elementwise_map};
 pub use chain::{Chain, ChainTrace, Then};
 pub use dense::Dense;
-pub(crate) use describe::total_len;
-pub use describe::{Fill, LayerInfo, LayerKind, MAX_NAME_LEN, Setting, Tensor, TensorInfo};
+pub use describe::{LayerInfo, LayerKind, MAX_NAME_LEN, Setting};
 #[doc(hidden)]
 pub use describe::{write_arguments, write_short_type_name};
 pub use init::Init;
