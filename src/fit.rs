@@ -90,6 +90,7 @@ pub struct EarlyStopping {
     min_delta: f64,
     best: f64,
     best_epoch: usize,
+    last_epoch: usize,
 }
 
 impl EarlyStopping {
@@ -100,7 +101,15 @@ impl EarlyStopping {
             min_delta: 0.0,
             best: f64::INFINITY,
             best_epoch: 0,
+            last_epoch: 0,
         }
+    }
+
+    /// Forgets the losses seen, as before the first epoch. A new run is
+    /// noticed by itself (its epochs count from 1 again), so reusing one
+    /// `EarlyStopping` for several `fit`s needs no call to this.
+    pub fn reset(&mut self) {
+        *self = EarlyStopping::new(self.patience).min_delta(self.min_delta);
     }
 
     /// Sets the smallest decrease that counts as an improvement.
@@ -114,14 +123,20 @@ impl EarlyStopping {
         (self.best, self.best_epoch)
     }
 
-    /// Takes one epoch's metrics and says whether to go on.
+    /// Takes one epoch's metrics and says whether to go on. An epoch that
+    /// is not after the last one seen starts a new run: the losses of the
+    /// previous one are forgotten.
     pub fn observe(&mut self, metrics: &EpochMetrics) -> Control {
+        if metrics.epoch <= self.last_epoch {
+            self.reset();
+        }
+        self.last_epoch = metrics.epoch;
         let loss = metrics.validation_loss.unwrap_or(metrics.train_loss);
         if loss < self.best - self.min_delta {
             self.best = loss;
             self.best_epoch = metrics.epoch;
         }
-        if metrics.epoch - self.best_epoch >= self.patience {
+        if metrics.epoch.saturating_sub(self.best_epoch) >= self.patience {
             Control::Stop
         } else {
             Control::Continue

@@ -3,32 +3,34 @@
 //!
 //! A counting global allocator (this file is its own test binary, so the
 //! allocator applies to it alone) counts the allocations made by the
-//! current thread while counting is switched on. The first call of each
+//! current thread, and their bytes, while counting is switched on. The first call of each
 //! kind is counted too: the run-time detection of the vector kernels must
 //! not allocate either.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use constnet::prelude::*;
 
 /// The system allocator, counting the allocations of threads that ask.
 struct Counting;
 
-/// Allocations (including reallocations) made while counting.
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     /// Whether this thread's allocations are counted. A `const` `Cell`
     /// with no destructor: reading it never allocates.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// This thread's allocations (including reallocations) made while
+    /// counting, and the bytes they asked for: per thread, so that tests
+    /// running side by side do not count each other's.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
 }
 
-fn count() {
+fn count(bytes: usize) {
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        let _ = BYTES.try_with(|n| n.set(n.get() + bytes));
     }
 }
 
@@ -36,17 +38,17 @@ fn count() {
 // so `System`'s guarantees carry over; counting touches no allocation.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
+        count(layout.size());
         // SAFETY: forwarded unchanged (see the impl).
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
+        count(layout.size());
         // SAFETY: forwarded unchanged.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
+        count(new_size);
         // SAFETY: forwarded unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -59,13 +61,23 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// The allocations `f` makes on this thread.
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+/// The bytes `f` allocates on this thread (a reallocation counts its new
+/// size).
+fn allocated_bytes(f: impl FnOnce()) -> usize {
+    let before = BYTES.get();
     COUNTING.set(true);
     f();
     COUNTING.set(false);
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    BYTES.get() - before
+}
+
+/// The allocations `f` makes on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.get();
+    COUNTING.set(true);
+    f();
+    COUNTING.set(false);
+    ALLOCATIONS.get() - before
 }
 
 network! {
@@ -215,4 +227,35 @@ fn w4_trains_and_predicts_without_allocating() {
 #[test]
 fn f64_trains_and_predicts_without_allocating() {
     with_large_stack(|| classifier::<W2f64, _, 64>("W2 in f64"));
+}
+
+network! {
+    /// A small network, to load from a file far longer than its own.
+    struct Tiny<f32> { 2 => Dense<3>, Relu, Dense<1> }
+}
+
+/// A file of 256 MiB (sparse: it takes no disk) that starts like a good
+/// file of `Tiny` is refused after reading no more than a good file's
+/// length, not read whole into memory.
+#[test]
+fn loading_a_huge_file_reads_only_a_good_files_length() {
+    let net = Tiny::random(&mut SmallRng::seed_from_u64(1));
+    let path = std::env::temp_dir().join(format!("constnet-alloc-{}.cnet", std::process::id()));
+    net.save_file(&path).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(256 << 20).unwrap();
+    drop(file);
+    let mut result = None;
+    let bytes = allocated_bytes(|| result = Some(Tiny::load_file(&path)));
+    std::fs::remove_file(&path).unwrap();
+    let err = result.unwrap().unwrap_err();
+    let err = err.get_ref().and_then(|e| e.downcast_ref::<LoadError>());
+    assert_eq!(
+        err,
+        Some(&LoadError::TrailingBytes {
+            expected: Tiny::ENCODED_LEN,
+            found: 256 << 20
+        })
+    );
+    assert!(bytes < 64 << 10, "{bytes} bytes allocated");
 }

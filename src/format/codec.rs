@@ -377,6 +377,64 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     })
 }
 
+/// The error for data longer than network `N`'s files, from its first
+/// [`Save::ENCODED_LEN`] bytes `head` (or fewer) and its length `len`: what
+/// the header says is wrong (magic, version, scalar type, input and output
+/// widths, number of layers), and otherwise trailing bytes. The rest of
+/// the data is never needed, so a file loader reads no more than a good
+/// file's length; its checksum goes unchecked, since the data is refused
+/// either way.
+pub(crate) fn refuse_longer<N: Save>(head: &[u8], len: usize) -> LoadError {
+    if let Err(
+        err @ (LoadError::BadMagic { .. }
+        | LoadError::UnsupportedVersion { .. }
+        | LoadError::ScalarMismatch { .. }),
+    ) = check::<N>(head)
+    {
+        return err;
+    }
+    let field = |offset| u32_at(head, offset);
+    let ours = ScalarType::of::<N::Scalar>();
+    let code = head
+        .get(10..)
+        .and_then(<[u8]>::first_chunk::<2>)
+        .map_or(0, |b| u16::from_le_bytes(*b));
+    if ScalarType::from_code(code) != Some(ours) {
+        return LoadError::ScalarMismatch {
+            expected: ours,
+            found: code,
+        };
+    }
+    let expected = [
+        to_u32(<N::Input as Vector>::LEN),
+        to_u32(<N::Output as Vector>::LEN),
+        to_u32(<N::Layers as Layer<N::Input>>::LAYERS),
+    ];
+    let found = [field(12), field(16), field(20)];
+    let mismatch = match (expected, found) {
+        ([e, ..], [f, ..]) if e != f => Some(SignatureMismatch::Inputs {
+            expected: e,
+            found: f,
+        }),
+        ([_, e, _], [_, f, _]) if e != f => Some(SignatureMismatch::Outputs {
+            expected: e,
+            found: f,
+        }),
+        ([.., e], [.., f]) if e != f => Some(SignatureMismatch::LayerCount {
+            expected: e,
+            found: f,
+        }),
+        _ => None,
+    };
+    match mismatch {
+        Some(mismatch) => mismatch.into(),
+        None => LoadError::TrailingBytes {
+            expected: N::ENCODED_LEN,
+            found: len,
+        },
+    }
+}
+
 /// Copies the settings and parameters of a file that [`check`] accepted
 /// for `N` into `layers`, replacing all of them.
 pub(crate) fn commit<N: Save>(layers: &mut N::Layers, bytes: &[u8], at: Checked) {

@@ -2,10 +2,10 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
-use super::Save;
+use super::{LoadError, Save, codec};
 
 /// Writes `net` to `path`, replacing it only once the whole file is
 /// written: the bytes go to a temporary file beside it, which is then
@@ -37,13 +37,28 @@ pub(crate) fn save<N: Save>(net: &N, path: &Path) -> io::Result<()> {
     written
 }
 
-/// Reads a file and decodes it with `decode`; a format error becomes an
-/// [`io::Error`] of kind `InvalidData` that wraps the
-/// [`LoadError`](super::LoadError).
-pub(crate) fn load<T>(
+/// Reads a file of network `N` and decodes it with `decode`; a format error
+/// becomes an [`io::Error`] of kind `InvalidData` that wraps the
+/// [`LoadError`].
+///
+/// At most [`Save::ENCODED_LEN`] bytes are read: a longer file cannot be
+/// one of `N`'s, and is refused from its first bytes (see
+/// [`codec::refuse_longer`]), so a huge or endless file costs no more
+/// memory than a good one.
+pub(crate) fn load<N: Save, T>(
     path: &Path,
-    decode: impl FnOnce(&[u8]) -> Result<T, super::LoadError>,
+    decode: impl FnOnce(&[u8]) -> Result<T, LoadError>,
 ) -> io::Result<T> {
-    let bytes = fs::read(path)?;
-    decode(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    let invalid = |e: LoadError| io::Error::new(io::ErrorKind::InvalidData, e);
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let limit = N::ENCODED_LEN as u64;
+    let mut bytes = std::vec::Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        bytes.truncate(N::ENCODED_LEN);
+        let found = usize::try_from(len).unwrap_or(usize::MAX);
+        return Err(invalid(codec::refuse_longer::<N>(&bytes, found)));
+    }
+    decode(&bytes).map_err(invalid)
 }

@@ -396,6 +396,11 @@ pub trait Save: Network {
     /// Loads a network from a file written by
     /// [`save_file`](Save::save_file).
     ///
+    /// It reads no more than [`ENCODED_LEN`](Save::ENCODED_LEN) bytes: a
+    /// longer file is refused from its header (wrong magic, version, scalar
+    /// type, widths or number of layers, or else trailing bytes), without
+    /// reading the rest or checking its checksum.
+    ///
     /// # Errors
     ///
     /// I/O errors, and an error of kind `InvalidData` wrapping the
@@ -403,7 +408,7 @@ pub trait Save: Network {
     /// `err.get_ref().and_then(|e| e.downcast_ref::<LoadError>())`.
     #[cfg(feature = "std")]
     fn load_file<P: AsRef<std::path::Path>>(path: P) -> std::io::Result<Self> {
-        file::load(path.as_ref(), codec::decode::<Self>)
+        file::load::<Self, _>(path.as_ref(), codec::decode::<Self>)
     }
 
     /// Replaces this network's parameters and settings with the ones in a
@@ -415,7 +420,7 @@ pub trait Save: Network {
     /// bit-for-bit as it was.
     #[cfg(feature = "std")]
     fn load_file_into<P: AsRef<std::path::Path>>(&mut self, path: P) -> std::io::Result<()> {
-        file::load(path.as_ref(), |bytes| codec::decode_into(self, bytes))
+        file::load::<Self, _>(path.as_ref(), |bytes| codec::decode_into(self, bytes))
     }
 }
 

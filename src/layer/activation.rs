@@ -177,9 +177,12 @@ crate::elementwise! {
 crate::elementwise! {
     @define [
         /// The rectified linear unit `f(x) = max(0, x)`, with `f′(0) = 0`.
+        /// NaN stays NaN, as in PyTorch, so a faulty input is not turned
+        /// into a confident answer.
     ]
     pub Relu (LayerKind::RELU) (Init::He)
-    x (if x > T::ZERO { x } else { T::ZERO })
+    // `x ≤ 0` is false for NaN, which passes through (as in PyTorch).
+    x (if x <= T::ZERO { T::ZERO } else { x })
     x _y (if x > T::ZERO { T::ONE } else { T::ZERO })
 }
 

@@ -111,6 +111,56 @@ fn early_stopping_ends_a_run_whose_validation_loss_stalls() -> Result<(), FitErr
     Ok(())
 }
 
+/// One `EarlyStopping` used for two runs: the second starts afresh (before,
+/// it panicked with an overflow in debug builds and stopped after one
+/// epoch in release builds).
+#[test]
+fn early_stopping_can_be_reused_for_another_run() -> Result<(), FitError> {
+    let mut rng = SmallRng::seed_from_u64(3);
+    let mut data = blobs(&mut rng, 40);
+    let (train, validation) = split(&mut data, 0.25, &mut rng);
+    let mut stop = EarlyStopping::new(3).min_delta(0.05);
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let mut net = Blobs::random(&mut SmallRng::seed_from_u64(5));
+        let mut opt = Sgd::new(0.05).momentum(0.9);
+        let mut rng = SmallRng::seed_from_u64(6);
+        let report = net.fit::<8>(
+            train,
+            validation,
+            &SoftmaxCrossEntropy,
+            &mut opt,
+            &mut rng,
+            1000,
+            &mut stop,
+        )?;
+        reports.push((report, stop.best()));
+    }
+    // The same seeds give the same kind of run (the data, shuffled in
+    // place by the first, is in another order): the second is not cut
+    // short after its first epoch.
+    let [(first, (_, first_best)), (second, (_, second_best))] = reports[..] else {
+        unreachable!()
+    };
+    assert!(first.stopped_early && second.stopped_early);
+    assert_eq!((second.epochs, second_best), (first.epochs, first_best));
+    assert!(second.epochs > 3);
+    // Epochs seen out of order also start afresh, never underflow.
+    let epoch = |epoch, loss| EpochMetrics {
+        epoch,
+        train_loss: loss,
+        validation_loss: None,
+        validation_accuracy: None,
+    };
+    let mut stop = EarlyStopping::new(2);
+    assert_eq!(stop.observe(&epoch(50, 1.0)), Control::Continue);
+    assert_eq!(stop.observe(&epoch(1, 2.0)), Control::Continue);
+    assert_eq!(stop.best(), (2.0, 1));
+    stop.reset();
+    assert_eq!(stop.best(), (f64::INFINITY, 0));
+    Ok(())
+}
+
 #[test]
 fn divergence_names_its_epoch_and_batch() {
     let mut rng = SmallRng::seed_from_u64(4);

@@ -669,3 +669,52 @@ fn files() {
     let missing = Small32::load_file(&path).unwrap_err();
     assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
 }
+
+/// A file longer than the network's is refused from its first bytes, with
+/// the error its header gives (tests/alloc.rs shows that no more is read).
+#[test]
+fn files_longer_than_the_network_are_refused_from_their_header() {
+    let load = |bytes: &[u8]| {
+        let path = temporary("long.cnet");
+        std::fs::write(&path, bytes).unwrap();
+        let mut net = small32(2);
+        let before = bits(&net);
+        let err = net.load_file_into(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(bits(&net), before);
+        *err.get_ref()
+            .and_then(|e| e.downcast_ref::<LoadError>())
+            .unwrap()
+    };
+    // This network's file with bytes after it.
+    let mut bytes = encode(&small32(1));
+    bytes.extend_from_slice(&[0; 100]);
+    assert_eq!(
+        load(&bytes),
+        LoadError::TrailingBytes {
+            expected: Small32::ENCODED_LEN,
+            found: Small32::ENCODED_LEN + 100
+        }
+    );
+    // A longer network's file: its header says which.
+    let bigger = encode(&MoreInputs::random(&mut SmallRng::seed_from_u64(1)));
+    assert!(bigger.len() > Small32::ENCODED_LEN);
+    assert_eq!(
+        load(&bigger),
+        SignatureMismatch::Inputs {
+            expected: 3,
+            found: 4
+        }
+        .into()
+    );
+    // Not a constnet file at all, and long.
+    let text = vec![b'#'; 10 * Small32::ENCODED_LEN];
+    assert!(matches!(load(&text), LoadError::BadMagic { .. }));
+    // An unknown version comes before anything else, as in `decode`.
+    let mut future = bigger.clone();
+    future[8] = 9;
+    assert!(matches!(
+        load(&future),
+        LoadError::UnsupportedVersion { found: 9, .. }
+    ));
+}

@@ -14,6 +14,7 @@ mod gradients;
 mod heap;
 mod kernels;
 mod learning;
+mod nan;
 mod optimizers;
 mod pytorch;
 mod serde_roundtrip;
