@@ -19,7 +19,7 @@
 //! }
 //!
 //! let mut rng = SmallRng::seed_from_u64(7);
-//! let mut net = Xor::random(&mut rng); // seeded: bit-reproducible
+//! let mut net = Xor::random(&mut rng); // seeded: the same on every machine
 //! let mut opt = Sgd::new(0.5).momentum(0.9); // updates the net in place
 //! let mut data = [
 //!     ([0.0, 0.0], [0.0]),

@@ -21,6 +21,101 @@
 use core::fmt;
 
 use crate::scalar::Scalar;
+use crate::simd;
+
+/// An instruction set the `f32` products of dense layers can use. Each
+/// output's summation order depends on it, so results computed at two
+/// levels differ by rounding (see the README's Reproducibility section);
+/// `f64` always runs the portable loops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KernelLevel {
+    /// The portable loops, on every target.
+    Portable,
+    /// 256-bit AVX2 with FMA (x86-64).
+    Avx2,
+    /// 512-bit AVX-512F (x86-64).
+    Avx512,
+}
+
+/// The level the kernels use now: the widest the processor has (with
+/// `std`, detected once; otherwise the build's target features), unless
+/// [`set_kernel_level`] chose another.
+pub fn kernel_level() -> KernelLevel {
+    from_simd(simd::level())
+}
+
+/// The widest level this processor (and build) can use.
+pub fn widest_kernel_level() -> KernelLevel {
+    from_simd(simd::widest())
+}
+
+/// Makes every `f32` product in the process use `level` from now on, for
+/// results that do not depend on the processor a program runs on (every
+/// x86-64 processor with AVX2 gives the same bits at
+/// [`KernelLevel::Avx2`]), or to compare levels.
+///
+/// ```
+/// use constnet::matrix::{KernelLevel, kernel_level, set_kernel_level};
+///
+/// set_kernel_level(KernelLevel::Portable)?;
+/// assert_eq!(kernel_level(), KernelLevel::Portable);
+/// # Ok::<(), constnet::matrix::UnsupportedLevel>(())
+/// ```
+///
+/// # Errors
+///
+/// [`UnsupportedLevel`] if the processor does not have `level`; the level
+/// in use is then unchanged.
+pub fn set_kernel_level(level: KernelLevel) -> Result<(), UnsupportedLevel> {
+    let wanted = match level {
+        KernelLevel::Portable => Some(simd::Level::Portable),
+        #[cfg(target_arch = "x86_64")]
+        KernelLevel::Avx2 => Some(simd::Level::Avx2),
+        #[cfg(target_arch = "x86_64")]
+        KernelLevel::Avx512 => Some(simd::Level::Avx512),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => None,
+    };
+    match wanted {
+        Some(wanted) if simd::set(wanted) => Ok(()),
+        _ => Err(UnsupportedLevel {
+            wanted: level,
+            widest: widest_kernel_level(),
+        }),
+    }
+}
+
+/// The internal level as the public one.
+fn from_simd(level: simd::Level) -> KernelLevel {
+    match level {
+        simd::Level::Portable => KernelLevel::Portable,
+        #[cfg(target_arch = "x86_64")]
+        simd::Level::Avx2 => KernelLevel::Avx2,
+        #[cfg(target_arch = "x86_64")]
+        simd::Level::Avx512 => KernelLevel::Avx512,
+    }
+}
+
+/// A kernel level the processor does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnsupportedLevel {
+    /// The level asked for.
+    pub wanted: KernelLevel,
+    /// The widest level available.
+    pub widest: KernelLevel,
+}
+
+impl fmt::Display for UnsupportedLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "this processor has no {:?} kernels: expected a level up to {:?}",
+            self.wanted, self.widest
+        )
+    }
+}
+
+impl core::error::Error for UnsupportedLevel {}
 
 /// An `R × C` matrix stored as `R` rows of `C` scalars (row-major).
 ///

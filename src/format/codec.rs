@@ -384,6 +384,7 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
 /// the data is never needed, so a file loader reads no more than a good
 /// file's length; its checksum goes unchecked, since the data is refused
 /// either way.
+#[cfg(feature = "std")]
 pub(crate) fn refuse_longer<N: Save>(head: &[u8], len: usize) -> LoadError {
     if let Err(
         err @ (LoadError::BadMagic { .. }

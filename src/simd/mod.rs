@@ -31,13 +31,15 @@
 //!
 //! # Selection
 //!
-//! [`level`] picks the widest instruction set the processor has: at
-//! compile time when the build already enables it (`-C
-//! target-cpu=native`), otherwise, with the `std` feature, once at run
-//! time with `is_x86_feature_detected!`, cached in an atomic so that each
-//! call costs one relaxed load. Without either, and on other
-//! architectures, every kernel returns `false` and the caller
-//! ([`Matrix`](crate::Matrix)) runs its portable loops instead.
+//! [`level`] gives the widest instruction set the processor has ([`widest`]:
+//! the build's target features when they enable one, `-C
+//! target-cpu=native`, otherwise, with the `std` feature,
+//! `is_x86_feature_detected!`), found on the first call and cached in an
+//! atomic so that each call costs one relaxed load; or the narrower one
+//! chosen with [`set`] (public as
+//! [`matrix::set_kernel_level`](crate::matrix::set_kernel_level)). Without
+//! either, and on other architectures, every kernel returns `false` and
+//! the caller ([`Matrix`](crate::Matrix)) runs its portable loops instead.
 //!
 //! Which scalar type comes here is the choice of the sealed supertrait of
 //! [`Scalar`](crate::Scalar): `f32` calls these entry points, `f64`
@@ -56,7 +58,8 @@
 //! The `unsafe` here is of two kinds. Calling a `#[target_feature]` kernel
 //! is sound only on a processor that has the feature: every call goes
 //! through [`level`], which returns a level only after detecting (or the
-//! build guaranteeing) its features. Raw-pointer loads and stores are
+//! build guaranteeing) its features; [`set`] accepts only a level no wider
+//! than [`widest`]. Raw-pointer loads and stores are
 //! sound only in bounds: each entry point checks the slice lengths
 //! against the dimensions once, and every access the kernels make is at
 //! `row · stride + column` with `row` below the row count and `column`
@@ -97,43 +100,67 @@ pub(crate) enum Level {
     Avx512 = 3,
 }
 
-/// The detected level; 0 until the first call.
+/// The level in use: detected on the first call, or set by
+/// [`set`]; 0 until then.
 #[cfg(target_arch = "x86_64")]
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 
-/// The widest instruction set available: none on targets other than
-/// x86-64 (no detection, no static in RAM).
+/// The level in use: none on targets other than x86-64 (no detection, no
+/// static in RAM).
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 pub(crate) fn level() -> Level {
     Level::Portable
 }
 
-/// The widest instruction set available, detected on the first call.
+/// The widest level available: none on targets other than x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn widest() -> Level {
+    Level::Portable
+}
+
+/// Uses `level` from now on; only the portable loops exist here.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn set(level: Level) -> bool {
+    level == Level::Portable
+}
+
+/// The level in use: the widest available, detected (or known from the
+/// build's target features) on the first call, unless [`set`] chose
+/// another.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn level() -> Level {
-    if let Some(level) = compile_time_level() {
-        return level;
-    }
     match LEVEL.load(Ordering::Relaxed) {
         1 => Level::Portable,
-        #[cfg(target_arch = "x86_64")]
         2 => Level::Avx2,
-        #[cfg(target_arch = "x86_64")]
         3 => Level::Avx512,
-        _ => detect(),
+        _ => {
+            let level = widest();
+            LEVEL.store(level as u8, Ordering::Relaxed);
+            level
+        }
     }
 }
 
+/// Uses `level` from now on, in every thread, if the processor has it;
+/// returns whether it does.
 #[cfg(target_arch = "x86_64")]
+pub(crate) fn set(level: Level) -> bool {
+    let available = level as u8 <= widest() as u8;
+    if available {
+        LEVEL.store(level as u8, Ordering::Relaxed);
+    }
+    available
+}
+
 /// The level when the build itself enables the features (no detection).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 const fn compile_time_level() -> Option<Level> {
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+    #[cfg(target_feature = "avx512f")]
     return Some(Level::Avx512);
     #[cfg(all(
-        target_arch = "x86_64",
         not(target_feature = "avx512f"),
         target_feature = "avx2",
         target_feature = "fma"
@@ -143,14 +170,17 @@ const fn compile_time_level() -> Option<Level> {
     None
 }
 
+/// The widest level available: the build's target features if they
+/// include one, otherwise (with `std`) what the processor reports.
 #[cfg(target_arch = "x86_64")]
-/// Detects the level and caches it.
 #[cold]
-#[inline(never)]
-fn detect() -> Level {
+pub(crate) fn widest() -> Level {
+    if let Some(level) = compile_time_level() {
+        return level;
+    }
     #[allow(unused_mut)]
     let mut level = Level::Portable;
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    #[cfg(feature = "std")]
     {
         if std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx2")
@@ -161,6 +191,5 @@ fn detect() -> Level {
             level = Level::Avx2;
         }
     }
-    LEVEL.store(level as u8, Ordering::Relaxed);
     level
 }

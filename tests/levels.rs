@@ -1,0 +1,163 @@
+//! The kernel levels (`constnet::matrix::set_kernel_level`): every level
+//! the processor has computes the same networks to within `f32` rounding,
+//! passes NaN through, and is reproducible; different levels give
+//! different bits. This file is its own test binary because the level is
+//! process-wide: tests in other binaries never see it change.
+
+use constnet::matrix::{
+    KernelLevel, UnsupportedLevel, kernel_level, set_kernel_level, widest_kernel_level,
+};
+use constnet::prelude::*;
+
+network! {
+    /// Wide enough for the vector kernels (16 inputs, 256 weights or more).
+    struct Wide<f32> { 64 => Dense<32>, Relu, Dense<32>, Tanh, Dense<10> }
+}
+
+network! {
+    /// The same in `f64`, which always runs the portable loops.
+    struct Wide64<f64> { 64 => Dense<32>, Relu, Dense<32>, Tanh, Dense<10> }
+}
+
+/// The levels this processor has, narrowest first.
+fn levels() -> Vec<KernelLevel> {
+    [
+        KernelLevel::Portable,
+        KernelLevel::Avx2,
+        KernelLevel::Avx512,
+    ]
+    .into_iter()
+    .filter(|&level| level <= widest_kernel_level())
+    .collect()
+}
+
+fn data(seed: u64) -> Vec<([f32; 64], usize)> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    (0..64)
+        .map(|i| {
+            (
+                core::array::from_fn(|_| rng.random_range(-1.0..1.0)),
+                i % 10,
+            )
+        })
+        .collect()
+}
+
+/// The parameters of `Wide` after a few epochs from a fixed seed, as bits.
+fn trained_bits() -> Vec<u32> {
+    let mut rng = SmallRng::seed_from_u64(7);
+    let mut net = Wide::random(&mut rng);
+    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut data = data(8);
+    for _ in 0..5 {
+        net.train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)
+            .unwrap();
+    }
+    let mut bits = Vec::new();
+    net.for_each_tensor(&mut |_, t| bits.extend(t.iter().map(|x| x.to_bits())));
+    bits
+}
+
+fn trained_bits_f64() -> Vec<u64> {
+    let mut rng = SmallRng::seed_from_u64(7);
+    let mut net = Wide64::random(&mut rng);
+    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut data: Vec<([f64; 64], usize)> = data(8)
+        .into_iter()
+        .map(|(x, c)| (x.map(f64::from), c))
+        .collect();
+    for _ in 0..5 {
+        net.train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)
+            .unwrap();
+    }
+    let mut bits = Vec::new();
+    net.for_each_tensor(&mut |_, t| bits.extend(t.iter().map(|x| x.to_bits())));
+    bits
+}
+
+/// One test, so that the levels are switched in order, never concurrently.
+#[test]
+fn every_level_agrees_within_rounding_passes_nan_and_repeats_itself() {
+    let widest = widest_kernel_level();
+    assert_eq!(kernel_level(), widest, "the default is the widest level");
+    eprintln!("levels on this processor: {:?}", levels());
+
+    let net = Wide::random(&mut SmallRng::seed_from_u64(1));
+    let inputs: Vec<[f32; 64]> = data(2).into_iter().map(|(x, _)| x).collect();
+    let mut by_level = Vec::new();
+    let mut f64_by_level = Vec::new();
+    for level in levels() {
+        set_kernel_level(level).unwrap();
+        assert_eq!(kernel_level(), level);
+
+        // NaN in, NaN out, alone and in a batch.
+        let mut x = inputs[0];
+        x[40] = f32::NAN;
+        assert!(net.predict(&x).iter().all(|v| v.is_nan()), "{level:?}");
+        let mut batch = [inputs[1]; 4];
+        batch[2][3] = f32::NAN;
+        let y = net.predict_batch(&batch);
+        for (i, row) in y.iter().enumerate() {
+            assert!(
+                row.iter().all(|v| v.is_nan() == (i == 2)),
+                "{level:?} row {i}"
+            );
+        }
+
+        // The same seed at the same level: the same bits, twice.
+        let first = trained_bits();
+        assert_eq!(first, trained_bits(), "{level:?} is not reproducible");
+        by_level.push((level, first));
+        f64_by_level.push(trained_bits_f64());
+
+        // Predictions agree with the portable level within f32 rounding.
+        let predictions: Vec<[f32; 10]> = inputs.iter().map(|x| net.predict(x)).collect();
+        set_kernel_level(KernelLevel::Portable).unwrap();
+        for (x, p) in inputs.iter().zip(&predictions) {
+            let q = net.predict(x);
+            for (a, b) in p.iter().zip(&q) {
+                assert!(
+                    (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                    "{level:?}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    // Different levels sum in different orders: the f32 bits differ
+    // (README, Reproducibility); f64 never uses them and does not.
+    for pair in by_level.windows(2) {
+        let differing = pair[0]
+            .1
+            .iter()
+            .zip(&pair[1].1)
+            .filter(|(a, b)| a != b)
+            .count();
+        eprintln!(
+            "{:?} vs {:?}: {differing} of {} parameters differ",
+            pair[0].0,
+            pair[1].0,
+            pair[0].1.len()
+        );
+        assert!(
+            differing > 0,
+            "{:?} and {:?} gave the same bits",
+            pair[0].0,
+            pair[1].0
+        );
+    }
+    assert!(f64_by_level.windows(2).all(|w| w[0] == w[1]));
+
+    // A level the processor lacks is refused, and nothing changes.
+    set_kernel_level(widest).unwrap();
+    if widest < KernelLevel::Avx512 {
+        assert_eq!(
+            set_kernel_level(KernelLevel::Avx512),
+            Err(UnsupportedLevel {
+                wanted: KernelLevel::Avx512,
+                widest
+            })
+        );
+        assert_eq!(kernel_level(), widest);
+    }
+}
