@@ -11,6 +11,7 @@
 //! | a network | [`Network::random_boxed`](crate::Network::random_boxed) |
 //! | its gradients | [`Gradients::boxed`](crate::Gradients::boxed) |
 //! | optimiser state | [`Sgd::boxed`](crate::Sgd::boxed), [`Adam::boxed`](crate::Adam::boxed), [`RmsProp::boxed`](crate::RmsProp::boxed) |
+//! | a network from a file | [`Save::decode_boxed`](crate::Save::decode_boxed), [`Save::load_file_boxed`](crate::Save::load_file_boxed) |
 //!
 //! An optimiser made with `boxed` also gives training its gradient buffer
 //! on the heap, so `train_epoch` and `train_batch` keep only one batch's

@@ -465,6 +465,15 @@ pub(crate) fn decode<N: Save>(bytes: &[u8]) -> Result<N, LoadError> {
     Ok(N::from_layers(layers))
 }
 
+/// Decodes a new network directly on the heap; see [`Save::decode_boxed`].
+#[cfg(feature = "alloc")]
+pub(crate) fn decode_boxed<N: Save>(bytes: &[u8]) -> Result<alloc::boxed::Box<N>, LoadError> {
+    let at = check::<N>(bytes)?;
+    let mut net = crate::heap::zeroed_box::<N>();
+    commit::<N>(net.layers_mut(), bytes, at);
+    Ok(net)
+}
+
 /// Decodes into an existing network, all or nothing; see
 /// [`Save::decode_into`].
 pub(crate) fn decode_into<N: Save>(net: &mut N, bytes: &[u8]) -> Result<(), LoadError> {

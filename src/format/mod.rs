@@ -367,6 +367,18 @@ pub trait Save: Network {
         codec::decode_into(self, bytes)
     }
 
+    /// [`decode`](Save::decode), building the network directly on the heap
+    /// (with the `alloc` feature): no copy of it passes through the stack,
+    /// so it may be larger than the stack (see [`heap`](crate::heap)).
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Save::decode).
+    #[cfg(feature = "alloc")]
+    fn decode_boxed(bytes: &[u8]) -> Result<alloc::boxed::Box<Self>, LoadError> {
+        codec::decode_boxed(bytes)
+    }
+
     /// This network encoded into a new vector (with the `alloc` feature).
     ///
     /// # Errors
@@ -409,6 +421,19 @@ pub trait Save: Network {
     #[cfg(feature = "std")]
     fn load_file<P: AsRef<std::path::Path>>(path: P) -> std::io::Result<Self> {
         file::load::<Self, _>(path.as_ref(), codec::decode::<Self>)
+    }
+
+    /// [`load_file`](Save::load_file), building the network directly on the
+    /// heap, like [`decode_boxed`](Save::decode_boxed).
+    ///
+    /// # Errors
+    ///
+    /// As [`load_file`](Save::load_file).
+    #[cfg(feature = "std")]
+    fn load_file_boxed<P: AsRef<std::path::Path>>(
+        path: P,
+    ) -> std::io::Result<alloc::boxed::Box<Self>> {
+        file::load::<Self, _>(path.as_ref(), codec::decode_boxed::<Self>)
     }
 
     /// Replaces this network's parameters and settings with the ones in a

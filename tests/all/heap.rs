@@ -69,6 +69,39 @@ fn a_network_larger_than_the_stack_trains_on_a_2_mib_thread() {
     assert!(accuracy > 0.9, "accuracy {accuracy}");
 }
 
+/// A file of a network larger than the stack, decoded and loaded on a
+/// 2 MiB thread: `decode_boxed` and `load_file_boxed` never build it on the
+/// stack (the plain `decode` would overflow there).
+#[test]
+fn a_network_larger_than_the_stack_loads_on_a_2_mib_thread() {
+    let path = std::env::temp_dir().join(format!("constnet-heap-{}.cnet", std::process::id()));
+    let saved = path.clone();
+    let parameters = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let net = Big::random_boxed(&mut SmallRng::seed_from_u64(1));
+            net.save_file(&saved).unwrap();
+            let bytes = net.encode_to_vec().unwrap();
+            let decoded = Big::decode_boxed(&bytes).unwrap();
+            let loaded = Big::load_file_boxed(&saved).unwrap();
+            let same = |other: &Big| (0..Big::COUNT).all(|i| net.tensor(i) == other.tensor(i));
+            assert!(same(&decoded) && same(&loaded));
+            // Bad bytes are the same error as with `decode`.
+            let mut bad = bytes;
+            bad[40] ^= 1;
+            assert!(matches!(
+                Big::decode_boxed(&bad),
+                Err(LoadError::ChecksumMismatch { .. })
+            ));
+            Big::PARAMETERS
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(parameters, 669_706);
+}
+
 #[test]
 fn heap_constructors_match_the_stack_ones() {
     let a = Small::random(&mut SmallRng::seed_from_u64(3));
