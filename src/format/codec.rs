@@ -460,9 +460,10 @@ pub(crate) fn commit<N: Save>(layers: &mut N::Layers, bytes: &[u8], at: Checked)
 /// Decodes a new network; see [`Save::decode`].
 pub(crate) fn decode<N: Save>(bytes: &[u8]) -> Result<N, LoadError> {
     let at = check::<N>(bytes)?;
-    let mut layers = <N::Layers as crate::scalar::Zeroed>::ZERO;
-    commit::<N>(&mut layers, bytes, at);
-    Ok(N::from_layers(layers))
+    // Zeroed in place and filled there: no second copy of the network.
+    let mut net: N = bytemuck::Zeroable::zeroed();
+    commit::<N>(net.layers_mut(), bytes, at);
+    Ok(net)
 }
 
 /// Decodes a new network directly on the heap; see [`Save::decode_boxed`].

@@ -349,6 +349,11 @@ pub trait Save: Network {
 
     /// The network stored in `bytes`, which must be exactly one file.
     ///
+    /// The network is returned by value: decoding needs about 12 bytes of
+    /// stack per `f32` parameter (measured by `tests/stack.rs`); for a
+    /// large network use [`decode_boxed`](Save::decode_boxed) or
+    /// [`decode_into`](Save::decode_into).
+    ///
     /// # Errors
     ///
     /// A [`LoadError`] for anything but a valid file for this network type.
