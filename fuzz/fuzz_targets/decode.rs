@@ -6,8 +6,9 @@
 //! 1. as it is;
 //! 2. with its CRC-32 appended (an input that is a file without its
 //!    checksum becomes a file with a valid one);
-//! 3. as edits to a valid file: pairs of a 16-bit position and a byte to
-//!    XOR there, then a valid checksum.
+//! 3. as edits to a valid file (version 1, with a leaky ReLU's slope, and
+//!    version 2, with a named layer): pairs of a 16-bit position and a
+//!    byte to XOR there, then a valid checksum.
 //!
 //! Every try asserts that decoding does not panic, that a failed
 //! `decode_into` leaves the network bit-for-bit as it was, that an accepted
@@ -26,6 +27,18 @@ network! {
 network! {
     /// f64.
     struct Small64<f64> { 2 => Dense<3>, Tanh, Dense<1>, Sigmoid }
+}
+
+constnet::elementwise! {
+    /// A layer known by its name.
+    struct Softplus = "Softplus";
+    f(x) = (T::ONE + x.exp()).ln();
+    df(_x, y) = T::ONE - (-y).exp();
+}
+
+network! {
+    /// f32 with a named layer: a version-2 file.
+    struct Named<f32> { 3 => Dense<4>, Softplus, Dense<2> }
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -72,6 +85,20 @@ fn check<N: Save>(bytes: &[u8]) {
 fn check_all(bytes: &[u8]) {
     check::<Small32>(bytes);
     check::<Small64>(bytes);
+    check::<Named>(bytes);
+}
+
+/// `file`, a valid file, with the edits in `data` applied: pairs of a
+/// 16-bit position and a byte to XOR there, then a valid checksum.
+fn edited(mut file: Vec<u8>, data: &[u8]) -> Vec<u8> {
+    for edit in data.chunks_exact(3) {
+        let at = usize::from(u16::from_le_bytes([edit[0], edit[1]])) % file.len();
+        file[at] ^= edit[2];
+    }
+    let end = file.len() - 4;
+    let crc = crc32(&file[..end]);
+    file[end..].copy_from_slice(&crc.to_le_bytes());
+    file
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -83,13 +110,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut net = Small32::random(&mut SmallRng::seed_from_u64(2));
     net.layers_mut().1.0.slope = 0.25;
-    let mut edited = encode(&net);
-    for edit in data.chunks_exact(3) {
-        let at = usize::from(u16::from_le_bytes([edit[0], edit[1]])) % edited.len();
-        edited[at] ^= edit[2];
-    }
-    let end = edited.len() - 4;
-    let crc = crc32(&edited[..end]);
-    edited[end..].copy_from_slice(&crc.to_le_bytes());
-    check_all(&edited);
+    check_all(&edited(encode(&net), data));
+    let named = Named::random(&mut SmallRng::seed_from_u64(3));
+    check_all(&edited(encode(&named), data));
 });

@@ -268,8 +268,16 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     let layer_count = r.u32()?;
     debug_assert_eq!(r.pos, HEADER_LEN);
     let records_at = r.pos;
+    let mut named = false;
     for _ in 0..layer_count {
-        read_record(&mut r, version)?;
+        named |= read_record(&mut r, version)?.code == 0;
+    }
+    // Files are canonical: version 2 only for a network with a named layer.
+    if version == 2 && !named {
+        return Err(LoadError::UnsupportedVersion {
+            expected: 1,
+            found: version,
+        });
     }
     let records_end = r.pos;
     let parameter_count = r.u32()?;

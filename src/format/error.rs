@@ -26,9 +26,12 @@ pub enum LoadError {
         /// How many bytes of `found` there were.
         found_len: usize,
     },
-    /// The file is of a format version this library cannot read.
+    /// The file is of a format version this library cannot read, or a
+    /// version-2 file without a named layer (which must be version 1).
     UnsupportedVersion {
-        /// The newest version this library reads, [`VERSION`](super::VERSION).
+        /// The newest version this file could have:
+        /// [`VERSION`](super::VERSION), or 1 for a file without named
+        /// layers.
         expected: u16,
         /// The version in the file.
         found: u16,
@@ -164,6 +167,10 @@ impl fmt::Display for LoadError {
                     found.len()
                 )
             }
+            LoadError::UnsupportedVersion { expected: 1, found } => write!(
+                f,
+                "unsupported constnet format version: expected 1, found {found}"
+            ),
             LoadError::UnsupportedVersion { expected, found } => write!(
                 f,
                 "unsupported constnet format version: expected 1 to {expected}, found {found}"

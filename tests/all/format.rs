@@ -333,6 +333,19 @@ fn unsupported_version() {
             found: 0,
         },
     );
+    // Version 2 is for networks with a named layer: this one's file is
+    // version 1 only (one network, one encoding).
+    bytes[8] = 2;
+    fix_crc(&mut bytes);
+    let err = LoadError::UnsupportedVersion {
+        expected: 1,
+        found: 2,
+    };
+    refused::<Small32>(&bytes, err);
+    assert_eq!(
+        err.to_string(),
+        "unsupported constnet format version: expected 1, found 2"
+    );
 }
 
 #[test]
