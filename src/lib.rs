@@ -160,7 +160,8 @@ mod simd;
 pub mod tensors;
 pub mod train;
 
-pub use layer::{Chain, Dense, Identity, Init, Layer, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
+pub use layer::activation::*;
+pub use layer::{Chain, Dense, Init, Layer};
 pub use loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
 pub use matrix::Matrix;
 pub use network::{Gradients, Label, Network};
@@ -190,10 +191,8 @@ pub mod prelude {
     #[cfg(feature = "safetensors")]
     pub use crate::format::FromSafetensors;
     pub use crate::format::{LoadError, Save};
-    pub use crate::layer::{
-        Chain, Dense, Identity, Init, Layer, LayerKind, LeakyRelu, Relu, Sigmoid, Softmax, Tanh,
-        Tensor, Then,
-    };
+    pub use crate::layer::activation::*;
+    pub use crate::layer::{Chain, Dense, Init, Layer, LayerKind, Tensor, Then};
     pub use crate::loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};
     pub use crate::network;
     pub use crate::network::{Gradients, Label, Network};

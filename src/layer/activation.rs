@@ -1,4 +1,7 @@
-//! Activations: element-wise functions (and softmax) with no parameters.
+//! Activations: element-wise functions (and softmax) with no parameters,
+//! and [`elementwise!`](crate::elementwise!), which defines one. Every
+//! public item here is a layer, re-exported at the crate root and in the
+//! prelude.
 //!
 //! Their backward pass only has the first kind of derivative: the gradient
 //! with respect to the input, `dx = dy ⊙ f′(x)` (for softmax, the full
@@ -99,7 +102,7 @@ macro_rules! elementwise {
                 __y: &mut [[T; N]; B],
                 _: &mut (),
             ) {
-                $crate::layer::elementwise_map(__x, __y, |$x: T| -> T { $f });
+                $crate::layer::__private::elementwise_map(__x, __y, |$x: T| -> T { $f });
             }
 
             #[inline]
@@ -113,7 +116,7 @@ macro_rules! elementwise {
                 __dx: ::core::option::Option<&mut [[T; N]; B]>,
             ) {
                 if let ::core::option::Option::Some(__dx) = __dx {
-                    $crate::layer::elementwise_grad(__x, __y, __dy, __dx, |$dx: T, $dy: T| -> T {
+                    $crate::layer::__private::elementwise_grad(__x, __y, __dy, __dx, |$dx: T, $dy: T| -> T {
                         $df
                     });
                 }
@@ -122,35 +125,6 @@ macro_rules! elementwise {
     };
 }
 
-/// `y = f(x)` over a whole batch as one flat loop: simple enough for the
-/// compiler to vectorise. For [`elementwise!`](crate::elementwise!).
-#[inline(always)]
-pub fn elementwise_map<T: Scalar, const N: usize, const B: usize>(
-    x: &[[T; N]; B],
-    y: &mut [[T; N]; B],
-    f: impl Fn(T) -> T,
-) {
-    for (&x, y) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
-        *y = f(x);
-    }
-}
-
-/// `dx = dy ⊙ f′(x, y)` over a whole batch as one flat loop. For
-/// [`elementwise!`](crate::elementwise!).
-#[inline(always)]
-pub fn elementwise_grad<T: Scalar, const N: usize, const B: usize>(
-    x: &[[T; N]; B],
-    y: &[[T; N]; B],
-    dy: &[[T; N]; B],
-    dx: &mut [[T; N]; B],
-    df: impl Fn(T, T) -> T,
-) {
-    let (x, y, dy) = (x.as_flattened(), y.as_flattened(), dy.as_flattened());
-    let all = x.iter().zip(y).zip(dy).zip(dx.as_flattened_mut());
-    for (((&x, &y), &d), g) in all {
-        *g = d * df(x, y);
-    }
-}
 
 impl LayerKind {
     /// [`Identity`], code 2.
@@ -262,7 +236,7 @@ impl<T: Scalar, const N: usize> Layer<[T; N]> for LeakyRelu {
     #[inline]
     fn forward_train<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B], _: &mut ()) {
         let slope = T::from_f64(f64::from(self.slope));
-        elementwise_map(x, y, |x| Self::f(slope, x));
+        super::__private::elementwise_map(x, y, |x| Self::f(slope, x));
     }
 
     #[inline]
@@ -277,7 +251,7 @@ impl<T: Scalar, const N: usize> Layer<[T; N]> for LeakyRelu {
     ) {
         let slope = T::from_f64(f64::from(self.slope));
         if let Some(dx) = dx {
-            elementwise_grad(x, y, dy, dx, |x, _| Self::df(slope, x));
+            super::__private::elementwise_grad(x, y, dy, dx, |x, _| Self::df(slope, x));
         }
     }
 

@@ -95,7 +95,7 @@
 //! layer that does not fit in a chain as the whole chain not fitting; with
 //! impls for each type it names the layer.
 
-mod activation;
+pub mod activation;
 mod chain;
 mod dense;
 mod describe;
@@ -103,9 +103,7 @@ mod init;
 
 pub use crate::tensors::{Fill, Tensor, TensorInfo};
 pub(crate) use activation::softmax;
-pub use activation::{Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
-#[doc(hidden)]
-pub use activation::{elementwise_grad, elementwise_map};
+pub use activation::*;
 pub use chain::{Chain, ChainTrace, Then};
 pub use dense::Dense;
 pub use describe::{LayerInfo, LayerKind, MAX_NAME_LEN, Setting};
@@ -354,4 +352,41 @@ pub fn write_layer_list<X: Vector, L: Layer<X>>(f: &mut fmt::Formatter<'_>) -> f
         }
     }
     Ok(())
+}
+
+/// What [`elementwise!`](crate::elementwise!) expands to calls; not for
+/// direct use.
+#[doc(hidden)]
+pub mod __private {
+    use crate::scalar::Scalar;
+
+    /// `y = f(x)` over a whole batch as one flat loop: simple enough for the
+    /// compiler to vectorise. For [`elementwise!`](crate::elementwise!).
+    #[inline(always)]
+    pub fn elementwise_map<T: Scalar, const N: usize, const B: usize>(
+        x: &[[T; N]; B],
+        y: &mut [[T; N]; B],
+        f: impl Fn(T) -> T,
+    ) {
+        for (&x, y) in x.as_flattened().iter().zip(y.as_flattened_mut()) {
+            *y = f(x);
+        }
+    }
+
+    /// `dx = dy ⊙ f′(x, y)` over a whole batch as one flat loop. For
+    /// [`elementwise!`](crate::elementwise!).
+    #[inline(always)]
+    pub fn elementwise_grad<T: Scalar, const N: usize, const B: usize>(
+        x: &[[T; N]; B],
+        y: &[[T; N]; B],
+        dy: &[[T; N]; B],
+        dx: &mut [[T; N]; B],
+        df: impl Fn(T, T) -> T,
+    ) {
+        let (x, y, dy) = (x.as_flattened(), y.as_flattened(), dy.as_flattened());
+        let all = x.iter().zip(y).zip(dy).zip(dx.as_flattened_mut());
+        for (((&x, &y), &d), g) in all {
+            *g = d * df(x, y);
+        }
+    }
 }
