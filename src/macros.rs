@@ -53,6 +53,8 @@
 /// impl Network for Net { type Input = [f32; 2]; type Layers = Chain<…>; … }
 /// impl Layer<[f32; 2]> for Net { … }         // these delegate to the layers
 /// impl Tensors<f32> for Net { … }
+/// impl LayerAt<0> for Net { type Layer = Dense<f32, 2, 3>; … }  // net.layer::<0>()
+/// impl LayerAt<1> for Net { type Layer = Relu; … }
 /// unsafe impl Zeroable for Net {}           // its one field is Zeroable
 /// impl PartialEq for Net { … }  impl Debug for Net { … }
 /// ```
@@ -88,13 +90,14 @@ macro_rules! network {
         $vis:vis struct $name:ident < $t:ty > { $input:tt => $($layers:tt)* }
     ) => {
         $crate::network!(
-            @munch { $(#[$meta])* $vis $name } ($t) ($input) [$input] [] [] [] $($layers)*
+            @munch { $(#[$meta])* $vis $name } [{} (0) ()] ($t) ($input) [$input] [] [] []
+            $($layers)*
         );
     };
 
     // internal rules
 
-    // @munch {header} (scalar) (input width) [width so far] [open] [close] [last] rest
+    // @munch {header} [positions] (scalar) (input width) [width so far] [open] [close] [last] rest
     //
     // Reads one layer at a time and turns it into its full type, keeping the
     // width so far. The chain `Chain<L1, Chain<L2, L3>>` is built as the
@@ -102,40 +105,69 @@ macro_rules! network {
     // closing `[> >]`: each layer costs one expansion, so deep networks stay
     // within the recursion limit. A layer becomes the pending one through
     // `@push`, which moves the previous pending layer into the chain.
+    //
+    // [positions] is `[{ (index) (type) (path) … } (index) (path)]`: each
+    // layer already in the chain with its index and its path from the
+    // chain (`.1 .1 .0`), then the pending layer's index and path so far.
 
     // `Dense<O>`: its input width is the width so far.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
+    (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         Dense < $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(@push $h ($t) $i [$o] $open $close $last
+        $crate::network!(@push $h $pos ($t) $i [$o] $open $close $last
             [$crate::Dense<$t, $w, $o>] $($($rest)*)?);
     };
     // `Dense<I, O>`: written out; the compiler checks `I` against the width so far.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
+    (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
-        $crate::network!(@push $h ($t) $i [$o] $open $close $last
+        $crate::network!(@push $h $pos ($t) $i [$o] $open $close $last
             [$crate::Dense<$t, $a, $o>] $($($rest)*)?);
     };
     // No layers left: emit the type.
-    (@munch $h:tt ($t:ty) ($input:tt) [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]) => {
+    (@munch $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*)] ($t:ty) ($input:tt) [$w:tt]
+        [$($open:tt)*] [$($close:tt)*] [$last:ty]) => {
         $crate::network!(@emit $h ($t) ($input) ($w) ($($open)* $last $($close)*));
+        $crate::network!(@at $h ($($open)* $last $($close)*) $($at)* (($($k)*) ($last) ($($p)*)));
     };
     // Any other layer: its output width is what its type says.
-    (@munch $h:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
+    (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         $layer:ty $(, $($rest:tt)*)?) => {
-        $crate::network!(@push $h ($t) $i
+        $crate::network!(@push $h $pos ($t) $i
             [{ <<$layer as $crate::Layer<[$t; $w]>>::Output as $crate::Vector>::LEN }]
             $open $close $last [$layer] $($($rest)*)?);
     };
 
     // @push ... [new layer] rest: the new layer becomes the pending one; the
     // previous one, if any, opens a chain.
-    (@push $h:tt ($t:ty) $i:tt $w:tt [] [] [] [$new:ty] $($rest:tt)*) => {
-        $crate::network!(@munch $h ($t) $i $w [] [] [$new] $($rest)*);
+    (@push $h:tt $pos:tt ($t:ty) $i:tt $w:tt [] [] [] [$new:ty] $($rest:tt)*) => {
+        $crate::network!(@munch $h $pos ($t) $i $w [] [] [$new] $($rest)*);
     };
-    (@push $h:tt ($t:ty) $i:tt $w:tt [$($open:tt)*] [$($close:tt)*] [$last:ty] [$new:ty]
-        $($rest:tt)*) => {
-        $crate::network!(@munch $h ($t) $i $w
+    (@push $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*)] ($t:ty) $i:tt $w:tt
+        [$($open:tt)*] [$($close:tt)*] [$last:ty] [$new:ty] $($rest:tt)*) => {
+        $crate::network!(@munch $h
+            [{ $($at)* (($($k)*) ($last) ($($p)* . 0)) } ($($k)* + 1) ($($p)* . 1)]
+            ($t) $i $w
             [$($open)* $crate::Chain<$last,] [$($close)* >] [$new] $($rest)*);
+    };
+
+    // @at {header} (layers type) ((index) (type) (path))…: layer `index`
+    // of the network, as written, for `Network::layer::<index>()`.
+    (@at { $(#[$meta:meta])* $vis:vis $name:ident } ($layers:ty)
+        $((($($k:tt)*) ($layer:ty) ($($p:tt)*)))*) => {
+        $(
+            impl $crate::network::LayerAt<{ $($k)* }> for $name {
+                type Layer = $layer;
+
+                #[inline]
+                fn layer_at(&self) -> &$layer {
+                    &self.layers $($p)*
+                }
+
+                #[inline]
+                fn layer_at_mut(&mut self) -> &mut $layer {
+                    &mut self.layers $($p)*
+                }
+            }
+        )*
     };
 
     // @emit {header} (scalar) (input width) (output width) (layers type): the

@@ -69,6 +69,50 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
         net
     }
 
+    /// Layer `K` as written in [`network!`](crate::network!), counting
+    /// from 0 (activations and networks used as layers count as one):
+    /// `net.layer::<2>()` is the third layer, with its type, whatever the
+    /// nesting of the [`Chain`](crate::Chain) that holds it.
+    ///
+    /// ```
+    /// use constnet::prelude::*;
+    ///
+    /// network! {
+    ///     /// A 2-8-1 regressor.
+    ///     struct Net<f32> { 2 => Dense<8>, LeakyRelu, Dense<1> }
+    /// }
+    ///
+    /// let mut net = Net::random(&mut SmallRng::seed_from_u64(1));
+    /// let last: &Dense<f32, 8, 1> = net.layer::<2>();
+    /// assert_eq!(last.bias, [0.0]);
+    /// net.layer_mut::<1>().slope = 0.2;
+    /// assert_eq!(net.layers().1.0.slope, 0.2); // the same layer, the long way
+    /// ```
+    ///
+    /// A layer the network does not have does not compile:
+    ///
+    /// ```compile_fail
+    /// use constnet::prelude::*;
+    ///
+    /// network! { struct Net<f32> { 2 => Dense<8>, LeakyRelu, Dense<1> } }
+    /// let net = Net::random(&mut SmallRng::seed_from_u64(1));
+    /// let _ = net.layer::<3>();
+    /// ```
+    fn layer<const K: usize>(&self) -> &<Self as LayerAt<K>>::Layer
+    where
+        Self: LayerAt<K>,
+    {
+        self.layer_at()
+    }
+
+    /// Layer `K`, mutably (see [`layer`](Network::layer)).
+    fn layer_mut<const K: usize>(&mut self) -> &mut <Self as LayerAt<K>>::Layer
+    where
+        Self: LayerAt<K>,
+    {
+        self.layer_at_mut()
+    }
+
     /// The output for one input.
     fn predict(&self, x: &Self::Input) -> Self::Output {
         let mut y = [Zeroed::ZERO];
@@ -100,6 +144,23 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
             .count();
         correct as f64 / data.len().max(1) as f64
     }
+}
+
+/// Layer `K` of a network, counting from 0 in the order written in
+/// [`network!`](crate::network!), which implements it for every layer;
+/// used through [`Network::layer`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no layer {K}",
+    label = "no layer {K} in `{Self}`",
+    note = "layers are counted from 0, in the order they are written in `network!`"
+)]
+pub trait LayerAt<const K: usize>: Network {
+    /// The type of layer `K`.
+    type Layer;
+    /// Layer `K`.
+    fn layer_at(&self) -> &Self::Layer;
+    /// Layer `K`, mutably.
+    fn layer_at_mut(&mut self) -> &mut Self::Layer;
 }
 
 /// The class a vector stands for: the arg-max, or for a single value,

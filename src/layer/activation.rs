@@ -125,7 +125,6 @@ macro_rules! elementwise {
     };
 }
 
-
 impl LayerKind {
     /// [`Identity`], code 2.
     pub const IDENTITY: LayerKind = LayerKind::builtin(2, "Identity");

@@ -57,7 +57,7 @@ fn gradients_of_the_custom_layers_match_finite_differences() {
     let mut rng = SmallRng::seed_from_u64(5);
     let mut net = Custom64::random(&mut rng);
     // Scales away from one, so that their gradient matters.
-    net.layers_mut().1.1.0.0 = [0.5, -1.5, 2.0, 0.75, -0.25, 1.25];
+    net.layer_mut::<2>().0 = [0.5, -1.5, 2.0, 0.75, -0.25, 1.25];
     let batch = samples::<Custom64, [f64; 2]>(
         &mut rng,
         [
@@ -74,6 +74,8 @@ fn gradients_of_the_custom_layers_match_finite_differences() {
 #[test]
 fn scale_starts_at_one_and_take_keeps_the_first_inputs() {
     let net = Custom::random(&mut SmallRng::seed_from_u64(1));
+    assert_eq!(net.layer::<2>().0, [1.0; 8]);
+    // The long way to the same layer.
     assert_eq!(net.layers().1.1.0.0, [1.0; 8]);
     let take = Take::<2>;
     let y: [f32; 2] = take.map(&[1.0, 2.0, 3.0]);
@@ -93,7 +95,11 @@ fn layers_are_described_by_name_and_width() {
     assert_eq!(scale.tensors, 1);
     let info = <Custom as Network>::Layers::tensor_info(2, 0).unwrap();
     assert_eq!((info.name, info.shape), ("s", &[8][..]));
-    // A network inside another adds its layers to the list.
+    // A network inside another adds its layers to the list, and is one
+    // layer of it as written.
+    let outer = Outer::random(&mut SmallRng::seed_from_u64(1));
+    let inner: &Custom = outer.layer::<0>();
+    assert_eq!(inner.layer::<3>(), &Take::<4>);
     assert_eq!(<Outer as Network>::Layers::LAYERS, 5 + 3);
     assert_eq!(Outer::PARAMETERS, Custom::PARAMETERS + 3 + 3);
 }
@@ -161,7 +167,7 @@ fn exported_source_compiles_back_with_identical_predictions() {
     // Random, not trained, so that the committed text is the same on every
     // processor; the scales away from one, so that they are exported.
     let mut net = Custom::random(&mut SmallRng::seed_from_u64(13));
-    net.layers_mut().1.1.0.0 = [
+    net.layer_mut::<2>().0 = [
         0.5,
         -1.25,
         3.0,
