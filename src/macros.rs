@@ -25,6 +25,12 @@
 ///   width so far;
 /// - `Dense<I, O>`: the same with its input width written out, which the
 ///   compiler checks against the width so far;
+/// - a layer with its setting written in place, `LeakyRelu(0.2)`: the
+///   network's layer starts with that setting (from `random`,
+///   `random_boxed` or a PyTorch import; see `Network::write_settings`),
+///   where `LeakyRelu` alone has the default slope. Only a layer with a
+///   setting takes one (`Relu(0.2)` fails to build, with a message that
+///   says so);
 /// - any other layer type: an activation ([`Identity`], [`Relu`],
 ///   [`LeakyRelu`], [`Sigmoid`], [`Tanh`], [`Softmax`]), a layer of your
 ///   own (see [`layer`](crate::layer#writing-your-own-layer)), or another
@@ -90,7 +96,7 @@ macro_rules! network {
         $vis:vis struct $name:ident < $t:ty > { $input:tt => $($layers:tt)* }
     ) => {
         $crate::network!(
-            @munch { $(#[$meta])* $vis $name } [{} (0) ()] ($t) ($input) [$input] [] [] []
+            @munch { $(#[$meta])* $vis $name } [{} (0) () {}] ($t) ($input) [$input] [] [] []
             $($layers)*
         );
     };
@@ -106,9 +112,10 @@ macro_rules! network {
     // within the recursion limit. A layer becomes the pending one through
     // `@push`, which moves the previous pending layer into the chain.
     //
-    // [positions] is `[{ (index) (type) (path) … } (index) (path)]`: each
-    // layer already in the chain with its index and its path from the
-    // chain (`.1 .1 .0`), then the pending layer's index and path so far.
+    // [positions] is `[{ (index) (type) (path) … } (index) (path) { settings }]`:
+    // each layer already in the chain with its index and its path from the
+    // chain (`.1 .1 .0`), then the pending layer's index and path so far,
+    // then the settings written in place, `(index) (width) (type) (value)`.
 
     // `Dense<O>`: its input width is the width so far.
     (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
@@ -123,10 +130,18 @@ macro_rules! network {
             [$crate::Dense<$t, $a, $o>] $($($rest)*)?);
     };
     // No layers left: emit the type.
-    (@munch $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*)] ($t:ty) ($input:tt) [$w:tt]
-        [$($open:tt)*] [$($close:tt)*] [$last:ty]) => {
-        $crate::network!(@emit $h ($t) ($input) ($w) ($($open)* $last $($close)*));
+    (@munch $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*) $settings:tt] ($t:ty) ($input:tt)
+        [$w:tt] [$($open:tt)*] [$($close:tt)*] [$last:ty]) => {
+        $crate::network!(@emit $h ($t) ($input) ($w) ($($open)* $last $($close)*) $settings);
         $crate::network!(@at $h ($($open)* $last $($close)*) $($at)* (($($k)*) ($last) ($($p)*)));
+    };
+    // A layer with its setting written in place (`LeakyRelu(0.2)`): the
+    // type, and the value that `Network::write_settings` gives it.
+    (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
+        $layer:ident ( $value:expr ) $(, $($rest:tt)*)?) => {
+        $crate::network!(@push $h $pos ($t) $i
+            [{ <<$layer as $crate::Layer<[$t; $w]>>::Output as $crate::Vector>::LEN }]
+            $open $close $last [$layer] ($w $value) $($($rest)*)?);
     };
     // Any other layer: its output width is what its type says.
     (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
@@ -138,13 +153,28 @@ macro_rules! network {
 
     // @push ... [new layer] rest: the new layer becomes the pending one; the
     // previous one, if any, opens a chain.
+    // A setting written in place comes as `(width value)` after the layer.
+    (@push $h:tt [$at:tt ($($k:tt)*) $p:tt { $($s:tt)* }] ($t:ty) $i:tt $w:tt
+        [] [] [] [$new:ty] ($width:tt $value:expr) $($rest:tt)*) => {
+        $crate::network!(@munch $h [$at ($($k)*) $p { $($s)* (($($k)*) ($width) ($new) ($value)) }]
+            ($t) $i $w [] [] [$new] $($rest)*);
+    };
     (@push $h:tt $pos:tt ($t:ty) $i:tt $w:tt [] [] [] [$new:ty] $($rest:tt)*) => {
         $crate::network!(@munch $h $pos ($t) $i $w [] [] [$new] $($rest)*);
     };
-    (@push $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*)] ($t:ty) $i:tt $w:tt
+    (@push $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*) { $($s:tt)* }] ($t:ty) $i:tt $w:tt
+        [$($open:tt)*] [$($close:tt)*] [$last:ty] [$new:ty] ($width:tt $value:expr)
+        $($rest:tt)*) => {
+        $crate::network!(@munch $h
+            [{ $($at)* (($($k)*) ($last) ($($p)* . 0)) } ($($k)* + 1) ($($p)* . 1)
+                { $($s)* (($($k)* + 1) ($width) ($new) ($value)) }]
+            ($t) $i $w
+            [$($open)* $crate::Chain<$last,] [$($close)* >] [$new] $($rest)*);
+    };
+    (@push $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*) $s:tt] ($t:ty) $i:tt $w:tt
         [$($open:tt)*] [$($close:tt)*] [$last:ty] [$new:ty] $($rest:tt)*) => {
         $crate::network!(@munch $h
-            [{ $($at)* (($($k)*) ($last) ($($p)* . 0)) } ($($k)* + 1) ($($p)* . 1)]
+            [{ $($at)* (($($k)*) ($last) ($($p)* . 0)) } ($($k)* + 1) ($($p)* . 1) $s]
             ($t) $i $w
             [$($open)* $crate::Chain<$last,] [$($close)* >] [$new] $($rest)*);
     };
@@ -176,7 +206,8 @@ macro_rules! network {
     // state it as a higher-ranked bound, which may be false without an error
     // of its own. The impls' generic parameters are named `__CONSTNET_*` and every const argument
     // is braced, so no name from the caller's module can capture them.
-    (@emit { $(#[$meta:meta])* $vis:vis $name:ident } ($t:ty) ($input:tt) ($output:tt) ($layers:ty)) => {
+    (@emit { $(#[$meta:meta])* $vis:vis $name:ident } ($t:ty) ($input:tt) ($output:tt) ($layers:ty)
+        { $((($($sk:tt)*) ($sw:tt) ($slayer:ty) ($svalue:expr)))* }) => {
         $crate::__network_serde!($name);
         $(#[$meta])*
         #[derive(Clone)]
@@ -207,6 +238,14 @@ macro_rules! network {
             }
             fn from_layers(layers: $layers) -> Self {
                 Self { layers }
+            }
+            fn write_settings(&mut self) {
+                $(
+                    $crate::layer::write_setting::<[$t; $sw], $slayer>(
+                        $crate::network::LayerAt::<{ $($sk)* }>::layer_at_mut(self),
+                        $svalue,
+                    );
+                )*
             }
         }
 
@@ -285,7 +324,8 @@ macro_rules! network {
                 force: ::core::option::Option<$crate::Init>,
                 next: $crate::Init,
             ) {
-                $crate::Layer::<[$t; $input]>::randomize(&mut self.layers, rng, force, next)
+                $crate::Layer::<[$t; $input]>::randomize(&mut self.layers, rng, force, next);
+                $crate::Network::write_settings(self);
             }
             fn write_types(out: &mut dyn ::core::fmt::Write) -> ::core::fmt::Result {
                 out.write_str(::core::stringify!($name))

@@ -36,6 +36,14 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
     /// The network made of these layers.
     fn from_layers(layers: Self::Layers) -> Self;
 
+    /// Gives the layers whose setting is written in
+    /// [`network!`](crate::network!) (`LeakyRelu(0.2)`) that setting;
+    /// nothing for a network without. A new network (from
+    /// [`random`](Network::random), [`random_boxed`](Network::random_boxed)
+    /// or a PyTorch import) has had it called; a network loaded from a file
+    /// has the settings stored in the file.
+    fn write_settings(&mut self) {}
+
     /// The number of learnable parameters (weights and biases).
     const PARAMETERS: usize = <Self::Layers as Tensors<Self::Scalar>>::LEN;
 
@@ -50,13 +58,17 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
     /// networks use [`random_boxed`](Network::random_boxed) and the
     /// optimisers' `boxed` constructors (see [`heap`](crate::heap)).
     fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        Self::from_layers(Layer::random_layers(rng, None, Init::Xavier))
+        let mut net = Self::from_layers(Layer::random_layers(rng, None, Init::Xavier));
+        net.write_settings();
+        net
     }
 
     /// A network with random parameters, every dense layer initialised
     /// with `init`.
     fn random_with<R: Rng + ?Sized>(rng: &mut R, init: Init) -> Self {
-        Self::from_layers(Layer::random_layers(rng, Some(init), Init::Xavier))
+        let mut net = Self::from_layers(Layer::random_layers(rng, Some(init), Init::Xavier));
+        net.write_settings();
+        net
     }
 
     /// [`random`](Network::random), built directly on the heap: no copy of
@@ -66,6 +78,7 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
     fn random_boxed<R: Rng + ?Sized>(rng: &mut R) -> alloc::boxed::Box<Self> {
         let mut net = crate::heap::zeroed_box::<Self>();
         net.layers_mut().randomize(rng, None, Init::Xavier);
+        net.write_settings();
         net
     }
 

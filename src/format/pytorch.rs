@@ -118,7 +118,9 @@ pub trait FromSafetensors: Network {
             }
         }
         import::<Self>(&mut layers, bytes, "")?;
-        Ok(Self::from_layers(layers))
+        let mut net = Self::from_layers(layers);
+        net.write_settings();
+        Ok(net)
     }
 
     /// Replaces this network's parameters with the weights in `bytes`,

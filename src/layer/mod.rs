@@ -341,6 +341,22 @@ pub trait Layer<X: Vector>: Tensors<X::Scalar> + bytemuck::Zeroable + Clone {
     }
 }
 
+/// Gives `layer` its setting `value`, for a setting written in `network!`
+/// (`LeakyRelu(0.2)`). A layer without a setting is a compile error
+/// there.
+#[doc(hidden)]
+pub fn write_setting<X: Vector, L: Layer<X>>(layer: &mut L, value: f32) {
+    const {
+        assert!(
+            L::SETTING.is_some(),
+            "this layer has no setting to write in `network!`: write it without parentheses"
+        )
+    };
+    if let Some(setting) = &L::SETTING {
+        setting.set(layer, value);
+    }
+}
+
 /// Writes the layers of `L` as `Dense<2→8> → Tanh<8> → …`, for `Debug`.
 pub fn write_layer_list<X: Vector, L: Layer<X>>(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for index in 0..L::LAYERS {

@@ -731,3 +731,52 @@ fn files_longer_than_the_network_are_refused_from_their_header() {
         LoadError::UnsupportedVersion { found: 9, .. }
     ));
 }
+
+network! {
+    /// Slopes written in place, and one left at the default.
+    pub struct Slopes<f32> {
+        3 => Dense<4>, LeakyRelu(0.2), Dense<4>, LeakyRelu, Dense<2>, LeakyRelu(0.5)
+    }
+}
+
+network! {
+    /// `Slopes` used as a layer, with a slope of its own.
+    pub struct AroundSlopes<f32> { 3 => Slopes, LeakyRelu(0.3), Dense<1> }
+}
+
+/// A setting written in `network!` is the network's from the start, on
+/// the stack, on the heap and inside another network, and a file keeps
+/// what the network had when it was saved.
+#[test]
+fn settings_written_in_the_macro() {
+    let slopes = |net: &Slopes| {
+        [
+            net.layer::<1>().slope,
+            net.layer::<3>().slope,
+            net.layer::<5>().slope,
+        ]
+    };
+    let expected = [0.2, LeakyRelu::DEFAULT_SLOPE, 0.5];
+    let net = Slopes::random(&mut SmallRng::seed_from_u64(1));
+    assert_eq!(slopes(&net), expected);
+    assert_eq!(
+        slopes(&Slopes::random_with(
+            &mut SmallRng::seed_from_u64(1),
+            Init::He
+        )),
+        expected
+    );
+    assert_eq!(
+        slopes(&Slopes::random_boxed(&mut SmallRng::seed_from_u64(1))),
+        expected
+    );
+    let around = AroundSlopes::random(&mut SmallRng::seed_from_u64(2));
+    assert_eq!(slopes(around.layer::<0>()), expected);
+    assert_eq!(around.layer::<1>().slope, 0.3);
+
+    // Changed after creation and saved: the file keeps the change.
+    let mut changed = net.clone();
+    changed.layer_mut::<1>().slope = 0.7;
+    let copy = Slopes::decode(&encode(&changed)).unwrap();
+    assert_eq!(slopes(&copy), [0.7, LeakyRelu::DEFAULT_SLOPE, 0.5]);
+}
