@@ -30,6 +30,13 @@ use crate::scalar::{Scalar, Vector};
     note = "a target vector must have the width of the network's output; a class index is a `usize`"
 )]
 pub trait Loss<Y: Vector, Target> {
+    /// Whether the loss applies softmax to the network's output itself, and
+    /// so wants logits: training with it a network that ends in
+    /// [`Softmax`](crate::Softmax) is refused at compile time (softmax
+    /// would be applied twice). `false` by default; `true` for
+    /// [`SoftmaxCrossEntropy`].
+    const ON_LOGITS: bool = false;
+
     /// The loss of one sample; writes its gradient with respect to `y` into
     /// `grad`.
     fn loss_grad(&self, y: &Y, target: &Target, grad: &mut Y) -> Y::Scalar;
@@ -147,6 +154,8 @@ impl<T: Scalar, const N: usize> Loss<[T; N], usize> for CrossEntropy {
 pub struct SoftmaxCrossEntropy;
 
 impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for SoftmaxCrossEntropy {
+    const ON_LOGITS: bool = true;
+
     fn loss_grad(&self, z: &[T; N], target: &[T; N], grad: &mut [T; N]) -> T {
         let lse = softmax(z, grad);
         let mut mass = T::ZERO;
@@ -163,6 +172,8 @@ impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for SoftmaxCrossEntropy {
 }
 
 impl<T: Scalar, const N: usize> Loss<[T; N], usize> for SoftmaxCrossEntropy {
+    const ON_LOGITS: bool = true;
+
     fn loss_grad(&self, z: &[T; N], &class: &usize, grad: &mut [T; N]) -> T {
         let lse = softmax(z, grad);
         match (z.get(class), grad.get_mut(class)) {

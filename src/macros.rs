@@ -261,6 +261,8 @@ macro_rules! network {
                 <$layers as $crate::Layer<[$t; $input]>>::Trace<{ __CONSTNET_B }>;
             const DEPTH: usize = <$layers as $crate::Layer<[$t; $input]>>::DEPTH;
             const LAYERS: usize = <$layers as $crate::Layer<[$t; $input]>>::LAYERS;
+            const LAST_KIND: $crate::layer::LayerKind =
+                <$layers as $crate::Layer<[$t; $input]>>::LAST_KIND;
             const MAX_WIDTH: usize = <$layers as $crate::Layer<[$t; $input]>>::MAX_WIDTH;
             const NAME_BYTES: usize = <$layers as $crate::Layer<[$t; $input]>>::NAME_BYTES;
 

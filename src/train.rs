@@ -20,6 +20,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::layer::Layer;
+use crate::layer::LayerKind;
 use crate::loss::Loss;
 use crate::network::{Gradients, Network};
 use crate::optim::Optimizer;
@@ -32,8 +33,6 @@ use crate::tensors::Tensors;
 pub enum TrainError {
     /// The data set has no samples.
     EmptyData,
-    /// The batch size `B` is zero.
-    ZeroBatchSize,
     /// A batch gave a loss or a gradient that is NaN or infinite. The
     /// update of that batch was not applied.
     Diverged {
@@ -50,7 +49,6 @@ impl fmt::Display for TrainError {
             TrainError::EmptyData => {
                 f.write_str("the data set is empty: there is nothing to train on")
             }
-            TrainError::ZeroBatchSize => f.write_str("the batch size is 0: it must be at least 1"),
             TrainError::Diverged { batch, loss } => write!(
                 f,
                 "training diverged at batch {batch}: the loss or its gradient is not finite \
@@ -101,7 +99,7 @@ pub trait Train<Target>: Network {
     ///
     /// # Errors
     ///
-    /// [`TrainError::EmptyData`], [`TrainError::ZeroBatchSize`], or
+    /// [`TrainError::EmptyData`], or
     /// [`TrainError::Diverged`] for the first batch whose loss or gradient
     /// is not finite: that batch's update is not applied, and the batches
     /// before it have been.
@@ -132,6 +130,7 @@ impl<N: Network, Target> Train<Target> for N {
         loss: &impl Loss<N::Output, Target>,
         grads: &mut Gradients<N>,
     ) -> N::Scalar {
+        checks::<N, Target, B>(loss);
         batch_gradients::<N, Target, B>(self, batch, loss, grads)
     }
 
@@ -141,9 +140,7 @@ impl<N: Network, Target> Train<Target> for N {
         loss: &impl Loss<N::Output, Target>,
         opt: &mut impl Optimizer<N>,
     ) -> Result<N::Scalar, TrainError> {
-        if B == 0 {
-            return Err(TrainError::EmptyData);
-        }
+        checks::<N, Target, B>(loss);
         with_scratch(opt, |opt, grads| {
             step::<N, Target, B>(self, batch, loss, opt, grads, 0)
         })
@@ -156,9 +153,7 @@ impl<N: Network, Target> Train<Target> for N {
         opt: &mut impl Optimizer<N>,
         rng: &mut (impl Rng + ?Sized),
     ) -> Result<N::Scalar, TrainError> {
-        if B == 0 {
-            return Err(TrainError::ZeroBatchSize);
-        }
+        checks::<N, Target, B>(loss);
         if data.is_empty() {
             return Err(TrainError::EmptyData);
         }
@@ -179,6 +174,7 @@ impl<N: Network, Target> Train<Target> for N {
         data: &[(N::Input, Target)],
         loss: &impl Loss<N::Output, Target>,
     ) -> Result<N::Scalar, TrainError> {
+        checks::<N, Target, 1>(loss);
         if data.is_empty() {
             return Err(TrainError::EmptyData);
         }
@@ -187,6 +183,36 @@ impl<N: Network, Target> Train<Target> for N {
         });
         Ok(total / N::Scalar::from_f64(data.len() as f64))
     }
+}
+
+/// What the compiler checks of a training call once the types are known
+/// (after monomorphisation: `cargo build` reports them, `cargo check` does
+/// not): a batch of at least one sample, and no loss that applies softmax
+/// itself after a network that ends in `Softmax`.
+#[inline(always)]
+fn checks<N: Network, Target, const B: usize>(loss: &impl Loss<N::Output, Target>) {
+    const {
+        assert!(
+            B > 0,
+            "a batch of 0 samples: the batch size must be at least 1"
+        )
+    };
+    on_logits::<N, Target, _>(loss);
+}
+
+/// Refuses, at compile time, a loss that wants logits after a network that
+/// ends in `Softmax`.
+#[inline(always)]
+fn on_logits<N: Network, Target, L: Loss<N::Output, Target>>(_: &L) {
+    const {
+        assert!(
+            !(L::ON_LOGITS
+                && <N::Layers as Layer<N::Input>>::LAST_KIND.code() == LayerKind::SOFTMAX.code()),
+            "this loss applies softmax itself, and the network already ends in `Softmax`: \
+             end the network with its last `Dense` (logits) for `SoftmaxCrossEntropy`, \
+             or train this network with `CrossEntropy`"
+        )
+    };
 }
 
 /// Runs `f` with the optimiser and a gradient buffer of the kind it keeps

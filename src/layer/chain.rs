@@ -145,6 +145,7 @@ where
     }
 
     const LAYERS: usize = A::LAYERS + B::LAYERS;
+    const LAST_KIND: LayerKind = B::LAST_KIND;
     const MAX_WIDTH: usize = if A::MAX_WIDTH > B::MAX_WIDTH {
         A::MAX_WIDTH
     } else {

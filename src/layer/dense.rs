@@ -121,6 +121,12 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<[T; I]> for Dense<T, I, O>
 
     #[inline]
     fn forward_train<const B: usize>(&self, x: &[[T; I]; B], y: &mut [[T; O]; B], _: &mut ()) {
+        const {
+            assert!(
+                I > 0 && O > 0,
+                "a dense layer needs at least one input and one output: `Dense<0>` computes nothing"
+            )
+        };
         self.weight.matmul_bt_bias(x, &self.bias, y);
     }
 

@@ -245,6 +245,10 @@ pub trait Layer<X: Vector>: Tensors<X::Scalar> + bytemuck::Zeroable + Clone {
     /// How many layers there are in the list (1 for a single layer).
     const LAYERS: usize = 1;
 
+    /// The kind of the last layer of the list (this layer's for a single
+    /// one): what training checks against a loss that wants logits.
+    const LAST_KIND: LayerKind = Self::KIND;
+
     /// The largest input or output width of any layer in the list.
     const MAX_WIDTH: usize = if X::LEN > Self::Output::LEN {
         X::LEN

@@ -1,0 +1,16 @@
+// Must compile: the twin of the fail fixture, with batches of 2 samples.
+
+use constnet::prelude::*;
+
+network! {
+    /// A 2-4-1 regressor.
+    struct Net<f32> { 2 => Dense<4>, Tanh, Dense<1> }
+}
+
+fn main() {
+    let mut rng = SmallRng::seed_from_u64(0);
+    let mut net = Net::random(&mut rng);
+    let mut opt = Sgd::new(0.1);
+    let mut data = [([0.0, 1.0], [1.0]), ([1.0, 0.0], [0.0])];
+    let _ = net.train_epoch::<2>(&mut data, &Mse, &mut opt, &mut rng);
+}

@@ -1,0 +1,17 @@
+// Must compile: the twin of the fail fixture: after a `Softmax` layer, the
+// loss is `CrossEntropy`, which takes probabilities.
+
+use constnet::prelude::*;
+
+network! {
+    /// A classifier whose last layer is a softmax.
+    struct Net<f32> { 2 => Dense<8>, Relu, Dense<3>, Softmax }
+}
+
+fn main() {
+    let mut rng = SmallRng::seed_from_u64(0);
+    let mut net = Net::random(&mut rng);
+    let mut opt = Sgd::new(0.1);
+    let mut data = [([0.0, 1.0], 2usize), ([1.0, 0.0], 0)];
+    let _ = net.train_epoch::<2>(&mut data, &CrossEntropy, &mut opt, &mut rng);
+}
