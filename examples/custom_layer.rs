@@ -1,6 +1,6 @@
 //! Layers of your own, as first-class as constnet's: a `Softplus`
 //! activation, a learned per-input `Scale`, and `Take<K>`, which keeps the
-//! first `K` inputs (a layer that changes the width). The three take 40
+//! first `K` inputs (a layer that changes the width). The three take 36
 //! lines; with them a network trains, saves and loads, exports as Rust
 //! source and is refused in the place of another.
 //!

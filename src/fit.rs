@@ -187,7 +187,7 @@ impl core::error::Error for FitError {
 
 /// Training for many epochs with validation and an observer; implemented
 /// for every network and target type that [`Train`] is.
-pub trait Fit<Target: Label>: Train<Target> {
+pub trait Fit<Target: Label<Self::Output>>: Train<Target> {
     /// Trains for up to `epochs` epochs of mini-batches of `B` from
     /// `train` (shuffled in place each epoch), measuring `validation` (if
     /// not empty) after each, and stops early when `observer` says so.
@@ -244,7 +244,7 @@ pub trait Fit<Target: Label>: Train<Target> {
     }
 }
 
-impl<N: Train<Target>, Target: Label> Fit<Target> for N {}
+impl<N: Train<Target>, Target: Label<N::Output>> Fit<Target> for N {}
 
 /// Shuffles `data` with `rng` and splits it into a training part and a
 /// validation part holding `fraction` of the samples (rounded down, and

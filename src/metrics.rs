@@ -5,6 +5,7 @@
 use core::fmt;
 
 use crate::network::{Label, Network};
+use crate::scalar::Scalar;
 
 /// Counts of (true class, predicted class) pairs for `K` classes.
 ///
@@ -30,6 +31,18 @@ pub struct ConfusionMatrix<const K: usize> {
     out_of_range: u32,
 }
 
+/// An output vector that names one of `K` classes: `[T; K]` for `K ≥ 2`
+/// (its arg-max), and `[T; 1]` for `K = 2` (whether it exceeds one half).
+#[diagnostic::on_unimplemented(
+    message = "a network whose output is `{Self}` does not classify into {K} classes",
+    label = "the class count must be the output width (2 for a single output)",
+    note = "write the confusion matrix as `ConfusionMatrix::<W>` for an output of width W ≥ 2, or `ConfusionMatrix::<2>` for one output"
+)]
+pub trait Classes<const K: usize> {}
+
+impl<T: Scalar, const K: usize> Classes<K> for [T; K] {}
+impl<T: Scalar> Classes<2> for [T; 1] {}
+
 impl<const K: usize> Default for ConfusionMatrix<K> {
     fn default() -> Self {
         Self::new()
@@ -46,7 +59,17 @@ impl<const K: usize> ConfusionMatrix<K> {
     }
 
     /// The matrix of `net`'s predictions on `data`.
-    pub fn of<N: Network, L: Label>(net: &N, data: &[(N::Input, L)]) -> Self {
+    pub fn of<N, L>(net: &N, data: &[(N::Input, L)]) -> Self
+    where
+        N: Network<Output: Classes<K>>,
+        L: Label<N::Output>,
+    {
+        const {
+            assert!(
+                K >= 2,
+                "a classifier has at least 2 classes: a single output is `ConfusionMatrix::<2>`"
+            )
+        };
         let mut m = Self::new();
         for (x, label) in data {
             m.add(label.class(), net.classify(x));

@@ -150,7 +150,7 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
 
     /// The fraction of samples whose predicted class equals their label
     /// (`0.0` for an empty data set).
-    fn accuracy<L: Label>(&self, data: &[(Self::Input, L)]) -> f64 {
+    fn accuracy<L: Label<Self::Output>>(&self, data: &[(Self::Input, L)]) -> f64 {
         let correct = data
             .iter()
             .filter(|(x, label)| self.classify(x) == label.class())
@@ -185,21 +185,29 @@ fn class_of<T: Scalar>(y: &[T]) -> usize {
     }
 }
 
-/// A label that names a class: a class index, or a one-hot (or
-/// probability) vector whose class is its arg-max. A one-wide vector is a
-/// binary label: class `1` when it exceeds `0.5`.
-pub trait Label {
+/// A label that names a class for a network whose output is `Y`: a class
+/// index, or a vector of the output's own type (width and scalar), one-hot
+/// or a probability distribution, whose class is its arg-max. A one-wide
+/// vector is a binary label: class `1` when it exceeds `0.5`. A vector of
+/// another width or scalar type is not a label for `Y`, so it does not
+/// compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a label for a network whose output is `{Y}`",
+    label = "labels must be class indices (`usize`) or vectors of type `{Y}`",
+    note = "a vector label has the network's output width and scalar type"
+)]
+pub trait Label<Y> {
     /// The class.
     fn class(&self) -> usize;
 }
 
-impl Label for usize {
+impl<Y> Label<Y> for usize {
     fn class(&self) -> usize {
         *self
     }
 }
 
-impl<T: Scalar, const N: usize> Label for [T; N] {
+impl<T: Scalar, const N: usize> Label<[T; N]> for [T; N] {
     fn class(&self) -> usize {
         class_of(self)
     }
