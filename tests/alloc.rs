@@ -61,23 +61,24 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// The bytes `f` allocates on this thread (a reallocation counts its new
-/// size).
-fn allocated_bytes(f: impl FnOnce()) -> usize {
-    let before = BYTES.get();
+/// The allocations `f` makes on this thread, and the bytes they ask for
+/// (a reallocation counts its new size).
+fn counted(f: impl FnOnce()) -> (usize, usize) {
+    let before = (ALLOCATIONS.get(), BYTES.get());
     COUNTING.set(true);
     f();
     COUNTING.set(false);
-    BYTES.get() - before
+    (ALLOCATIONS.get() - before.0, BYTES.get() - before.1)
 }
 
 /// The allocations `f` makes on this thread.
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.get();
-    COUNTING.set(true);
-    f();
-    COUNTING.set(false);
-    ALLOCATIONS.get() - before
+    counted(f).0
+}
+
+/// The bytes `f` allocates on this thread.
+fn allocated_bytes(f: impl FnOnce()) -> usize {
+    counted(f).1
 }
 
 network! {

@@ -43,35 +43,26 @@ fn data(seed: u64) -> Vec<([f32; 64], usize)> {
         .collect()
 }
 
-/// The parameters of `Wide` after a few epochs from a fixed seed, as bits.
-fn trained_bits() -> Vec<u32> {
+/// The parameters of a `Wide` network (`f32` or `f64`) after a few epochs
+/// from a fixed seed, as the bits of `f64`s (exact for both).
+fn trained_bits<N>() -> Vec<u64>
+where
+    N: Network<Input = [<N as Network>::Scalar; 64]> + Train<usize> + Tensors<N::Scalar>,
+    SoftmaxCrossEntropy: Loss<N::Output, usize>,
+{
     let mut rng = SmallRng::seed_from_u64(7);
-    let mut net = Wide::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
-    let mut data = data(8);
-    for _ in 0..5 {
-        net.train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)
-            .unwrap();
-    }
-    let mut bits = Vec::new();
-    net.for_each_tensor(&mut |_, t| bits.extend(t.iter().map(|x| x.to_bits())));
-    bits
-}
-
-fn trained_bits_f64() -> Vec<u64> {
-    let mut rng = SmallRng::seed_from_u64(7);
-    let mut net = Wide64::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
-    let mut data: Vec<([f64; 64], usize)> = data(8)
+    let mut net = N::random(&mut rng);
+    let mut opt = Sgd::new(N::Scalar::from_f64(0.05)).momentum(N::Scalar::from_f64(0.9));
+    let mut data: Vec<(N::Input, usize)> = data(8)
         .into_iter()
-        .map(|(x, c)| (x.map(f64::from), c))
+        .map(|(x, c)| (x.map(|v| N::Scalar::from_f64(f64::from(v))), c))
         .collect();
     for _ in 0..5 {
         net.train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)
             .unwrap();
     }
     let mut bits = Vec::new();
-    net.for_each_tensor(&mut |_, t| bits.extend(t.iter().map(|x| x.to_bits())));
+    net.for_each_tensor(&mut |_, t| bits.extend(t.iter().map(|x| x.as_f64().to_bits())));
     bits
 }
 
@@ -105,10 +96,14 @@ fn every_level_agrees_within_rounding_passes_nan_and_repeats_itself() {
         }
 
         // The same seed at the same level: the same bits, twice.
-        let first = trained_bits();
-        assert_eq!(first, trained_bits(), "{level:?} is not reproducible");
+        let first = trained_bits::<Wide>();
+        assert_eq!(
+            first,
+            trained_bits::<Wide>(),
+            "{level:?} is not reproducible"
+        );
         by_level.push((level, first));
-        f64_by_level.push(trained_bits_f64());
+        f64_by_level.push(trained_bits::<Wide64>());
 
         // Predictions agree with the portable level within f32 rounding.
         let predictions: Vec<[f32; 10]> = inputs.iter().map(|x| net.predict(x)).collect();
