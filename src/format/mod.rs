@@ -40,15 +40,15 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `89 43 4E 45 54 0D 0A 1A` ([`MAGIC`], `"\x89CNET\r\n\x1a"`) |
-//! | 8 | 2 | format version, `u16` ([`VERSION`] = 1) |
+//! | 8 | 2 | format version, `u16`: 1, or 2 for a network with a layer of your own ([`VERSION`] = 2, the newest read) |
 //! | 10 | 2 | scalar type, `u16`: 1 = `f32`, 2 = `f64` ([`ScalarType`]) |
 //! | 12 | 4 | input width, `u32` |
 //! | 16 | 4 | output width, `u32` |
 //! | 20 | 4 | number of layers `L`, `u32` |
-//! | 24 | 13 `L` | the shape signature: per layer, kind (`u8`), input and output width (`u32` each), setting (`f32`: a leaky ReLU's slope, 0 otherwise) |
-//! | 24 + 13 `L` | 4 | number of parameters `P`, `u32` |
-//! | 28 + 13 `L` | `P`·`s` | the parameters, tensor by tensor, IEEE 754, `s` = 4 or 8 bytes |
-//! | 28 + 13 `L` + `P`·`s` | 4 | CRC-32 (IEEE, as zlib's) of all bytes before it |
+//! | 24 | 13 `L` + `M` | the shape signature: per layer, kind (`u8`: a code, or 0 for a layer known by its name), input and output width (`u32` each), setting (`f32`: a leaky ReLU's slope, 0 otherwise); after a kind 0, the name's length (`u8`) and the name (`M` bytes in all) |
+//! | 24 + 13 `L` + `M` | 4 | number of parameters `P`, `u32` |
+//! | 28 + 13 `L` + `M` | `P`·`s` | the parameters, tensor by tensor, IEEE 754, `s` = 4 or 8 bytes |
+//! | 28 + 13 `L` + `M` + `P`·`s` | 4 | CRC-32 (IEEE, as zlib's) of all bytes before it |
 //!
 //! Decoding checks everything (magic, version, scalar type, length,
 //! checksum, shape signature, parameter count, finiteness) before it
@@ -319,7 +319,8 @@ const fn encoded_len(
 /// ```
 pub trait Save: Network {
     /// The exact length of this network in constnet's format, in bytes:
-    /// `32 + 13 L + P s` for `L` layers and `P` parameters of `s` bytes.
+    /// `32 + 13 L + M + P s` for `L` layers, `M` bytes of layer names (0 for
+    /// a network of constnet's own layers) and `P` parameters of `s` bytes.
     ///
     /// Using it (or any method) for a network with more than
     /// `u32::MAX` layers, parameters or inputs in a layer is a compile
