@@ -186,6 +186,11 @@ pub use bytemuck;
 #[doc(hidden)]
 pub use serde as __serde;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Everything needed to define, train and run a network.
 pub mod prelude {
     #[cfg(feature = "safetensors")]
