@@ -8,10 +8,11 @@
 //! with fewer than `B` samples is used too (its gradient is the mean over
 //! the samples it has).
 //!
-//! Before a step is applied, the batch's loss and gradient are checked: a
-//! NaN or infinity (a learning rate that is too high, bad data) stops the
-//! epoch with [`TrainError::Diverged`] and leaves the parameters and the
-//! optimiser state as they were before that batch.
+//! A step is all or nothing: a batch whose loss is NaN or infinite, or
+//! whose update would make any parameter or optimiser state NaN or infinite
+//! (bad data, a learning rate that is too high), stops the epoch with
+//! [`TrainError::Diverged`] and leaves the parameters and the optimiser
+//! state bit-identical to what they were before that batch.
 
 use core::fmt;
 
@@ -23,7 +24,7 @@ use crate::layer::Layer;
 use crate::layer::LayerKind;
 use crate::loss::Loss;
 use crate::network::{Gradients, Network};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, TensorId};
 use crate::scalar::{Scalar, Vector, Zeroed};
 use crate::tensors::Tensors;
 
@@ -33,13 +34,19 @@ use crate::tensors::Tensors;
 pub enum TrainError {
     /// The data set has no samples.
     EmptyData,
-    /// A batch gave a loss or a gradient that is NaN or infinite. The
-    /// update of that batch was not applied.
+    /// A batch gave a loss that is NaN or infinite, or an update that
+    /// would have made a parameter or the optimiser's state NaN or
+    /// infinite (a non-finite gradient, a learning rate too high). Nothing
+    /// of that batch's update was applied: network and optimiser are as
+    /// they were before it.
     Diverged {
         /// The index of the batch within its epoch, from 0.
         batch: usize,
         /// The batch's mean loss.
         loss: f64,
+        /// The first tensor the update would have made non-finite, or
+        /// `None` when the loss itself was not finite.
+        tensor: Option<TensorId>,
     },
 }
 
@@ -49,12 +56,24 @@ impl fmt::Display for TrainError {
             TrainError::EmptyData => {
                 f.write_str("the data set is empty: there is nothing to train on")
             }
-            TrainError::Diverged { batch, loss } => write!(
-                f,
-                "training diverged at batch {batch}: the loss or its gradient is not finite \
-                 (loss {loss}); the update was not applied. Lower the learning rate or check \
-                 the data for NaN, infinities or out-of-range class labels"
-            ),
+            TrainError::Diverged {
+                batch,
+                loss,
+                tensor,
+            } => {
+                write!(f, "training diverged at batch {batch}: ")?;
+                match tensor {
+                    None => write!(f, "the loss is {loss}")?,
+                    Some(tensor) => write!(
+                        f,
+                        "the update would make {tensor} NaN or infinite (loss {loss})"
+                    )?,
+                }
+                f.write_str(
+                    "; nothing of it was applied. Lower the learning rate or check the data \
+                     for NaN, infinities or out-of-range targets",
+                )
+            }
         }
     }
 }
@@ -82,8 +101,9 @@ pub trait Train<Target>: Network {
     ///
     /// # Errors
     ///
-    /// [`TrainError::Diverged`] if the loss or gradient is not finite; the
-    /// network and optimiser are then unchanged. [`TrainError::EmptyData`]
+    /// [`TrainError::Diverged`] if the loss is not finite or the update
+    /// would make anything non-finite; the network and optimiser are then
+    /// unchanged. [`TrainError::EmptyData`]
     /// if `B` is 0.
     fn train_batch<const B: usize>(
         &mut self,
@@ -100,9 +120,9 @@ pub trait Train<Target>: Network {
     /// # Errors
     ///
     /// [`TrainError::EmptyData`], or
-    /// [`TrainError::Diverged`] for the first batch whose loss or gradient
-    /// is not finite: that batch's update is not applied, and the batches
-    /// before it have been.
+    /// [`TrainError::Diverged`] for the first batch whose loss is not
+    /// finite or whose update would make anything non-finite: that batch's
+    /// update is not applied, and the batches before it have been.
     fn train_epoch<const B: usize>(
         &mut self,
         data: &mut [(Self::Input, Target)],
@@ -131,6 +151,9 @@ impl<N: Network, Target> Train<Target> for N {
         grads: &mut Gradients<N>,
     ) -> N::Scalar {
         checks::<N, Target, B>(loss);
+        // Zeroed tensor by tensor, in place: a boxed gradient may be larger
+        // than the stack, so no zero value of its type is built here.
+        grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
         batch_gradients::<N, Target, B>(self, batch, loss, grads)
     }
 
@@ -224,7 +247,9 @@ fn with_scratch<N: Network, O: Optimizer<N>, R>(
     O::scratch(|grads| f(opt, grads))
 }
 
-/// The gradient of one batch, checked, then applied.
+/// The gradient of one batch, checked, then applied. `grads` is zero on
+/// entry, and again after a step taken: the optimiser zeroes it as it
+/// reads it.
 #[inline(always)]
 fn step<N: Network, Target, const B: usize>(
     net: &mut N,
@@ -235,18 +260,24 @@ fn step<N: Network, Target, const B: usize>(
     index: usize,
 ) -> Result<N::Scalar, TrainError> {
     let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads);
-    if !mean.is_finite() || !grads.all_finite() {
-        return Err(TrainError::Diverged {
-            batch: index,
-            loss: mean.as_f64(),
-        });
+    let diverged = |tensor| TrainError::Diverged {
+        batch: index,
+        loss: mean.as_f64(),
+        tensor,
+    };
+    if !mean.is_finite() {
+        return Err(diverged(None));
     }
-    opt.step(net, grads);
+    // The optimiser refuses a step that would make anything non-finite,
+    // which a non-finite gradient always would.
+    opt.step_and_clear(net, grads)
+        .map_err(|refused| diverged(Some(refused.tensor)))?;
     Ok(mean)
 }
 
-/// The mean loss of up to `B` samples and its gradient, through one
-/// forward and one backward pass over the whole batch. Rows past
+/// The mean loss of up to `B` samples and its gradient, added to `grads`
+/// (zero on entry), through one forward and one backward pass over the
+/// whole batch. Rows past
 /// `batch.len()` are zero and get a zero output gradient, so they add
 /// nothing to the parameter gradient.
 #[inline(always)]
@@ -280,9 +311,6 @@ fn batch_gradients<N: Network, Target, const B: usize>(
         }
     }
 
-    // Zeroed tensor by tensor, in place: a boxed gradient may be larger than
-    // the stack, so no zero value of its type is built here.
-    grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
     layers.backward(&x, &y, &dy, &trace, &mut grads.0, None);
     total * inv
 }

@@ -4,10 +4,9 @@ use core::fmt;
 
 use num_traits::Float;
 
-use super::{LearningRate, Optimizer, State, clip_factor};
+use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
 use crate::scalar::Scalar;
-use crate::tensors::Tensors;
 
 /// How [`Adam`] applies weight decay `λ`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,23 +139,12 @@ impl<N: Network, S> LearningRate for Adam<N, S> {
 }
 
 impl<N: Network, S: State<N>> Optimizer<N> for Adam<N, S> {
-    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
-        self.steps = self.steps.saturating_add(1);
-        let one = N::Scalar::ONE;
-        let rule = AdamRule {
-            lr: self.lr,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.eps,
-            weight_decay: self.weight_decay,
-            scale: clip_factor(grads, self.clip),
-            bias1: one - self.beta1.powi(self.steps),
-            bias2_sqrt: (one - self.beta2.powi(self.steps)).sqrt(),
-        };
-        let (m, v) = (self.m.borrow_mut(), self.v.borrow_mut());
-        net.layers_mut().for_each_tensor_mut(&mut |i, p| {
-            rule.apply(p, grads.tensor(i), m.tensor_mut(i), v.tensor_mut(i));
-        });
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Keep(grads))
+    }
+
+    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Clear(grads))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
@@ -164,35 +152,31 @@ impl<N: Network, S: State<N>> Optimizer<N> for Adam<N, S> {
     }
 }
 
-/// One Adam step's constants, applied tensor by tensor.
-struct AdamRule<T> {
-    lr: T,
-    beta1: T,
-    beta2: T,
-    eps: T,
-    weight_decay: WeightDecay<T>,
-    /// The gradient clipping factor (1 without clipping).
-    scale: T,
-    bias1: T,
-    bias2_sqrt: T,
-}
-
-impl<T: Scalar> AdamRule<T> {
-    fn apply(&self, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
-        let one = T::ONE;
-        let step = self.lr / self.bias1;
-        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-            let mut g = g * self.scale;
-            match self.weight_decay {
+impl<N: Network, S: State<N>> Adam<N, S> {
+    fn update(&mut self, net: &mut N, grads: Grads<'_, N>) -> Result<(), StepError> {
+        // The step count advances only with a step taken.
+        let t = self.steps.saturating_add(1);
+        let one = N::Scalar::ONE;
+        let (lr, beta1, beta2, eps, weight_decay) =
+            (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
+        let scale = clip_factor(grads.get(), self.clip);
+        let step = lr / (one - beta1.powi(t));
+        let bias2_sqrt = (one - beta2.powi(t)).sqrt();
+        let state = [self.m.borrow_mut(), self.v.borrow_mut()];
+        update_all(net, grads, state, move |p, g, [m, v]| {
+            let mut g = g * scale;
+            match weight_decay {
                 WeightDecay::None => {}
                 WeightDecay::L2(lambda) => g += lambda * *p,
-                WeightDecay::Decoupled(lambda) => *p *= one - self.lr * lambda,
+                WeightDecay::Decoupled(lambda) => *p *= one - lr * lambda,
             }
-            *m = self.beta1 * *m + (one - self.beta1) * g;
-            *v = self.beta2 * *v + (one - self.beta2) * g * g;
-            let denom = v.sqrt() / self.bias2_sqrt + self.eps;
+            *m = beta1 * *m + (one - beta1) * g;
+            *v = beta2 * *v + (one - beta2) * g * g;
+            let denom = v.sqrt() / bias2_sqrt + eps;
             *p -= step * *m / denom;
-        }
+        })?;
+        self.steps = t;
+        Ok(())
     }
 }
 

@@ -17,7 +17,9 @@
 //! [`Schedule`]: [`StepDecay`], [`Exponential`] or [`Cosine`].
 
 use core::borrow::BorrowMut;
+use core::fmt;
 
+use crate::layer::Layer;
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
 use crate::tensors::Tensors;
@@ -51,6 +53,15 @@ pub use schedule::{Cosine, Exponential, Schedule, Scheduled, StepDecay};
 pub use sgd::{Momentum, Sgd};
 
 /// Something that updates a network `N` in place from its gradients.
+///
+/// A step is all-or-nothing: it either applies the whole update, leaving
+/// every parameter and every piece of its own state finite, or changes
+/// nothing (network and optimiser bit-identical to before the call) and
+/// returns a [`StepError`] naming the first tensor that would have gone
+/// NaN or infinite. constnet's optimisers first try the update on copies
+/// of each value, then apply it ([`checked_update`] does both for an
+/// element-wise rule); an implementation of this trait must keep the same
+/// promise, which training relies on.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot update a network of type `{N}`",
     note = "an optimiser's state has the shape of the network it was made for; make one per network type"
@@ -58,7 +69,27 @@ pub use sgd::{Momentum, Sgd};
 pub trait Optimizer<N: Network> {
     /// Applies one update to `net` from `grads` (the gradient of the loss
     /// with respect to `net`'s parameters).
-    fn step(&mut self, net: &mut N, grads: &Gradients<N>);
+    ///
+    /// # Errors
+    ///
+    /// [`StepError`] if the update would make a parameter or the
+    /// optimiser's state NaN or infinite (a non-finite gradient, a rate too
+    /// high for the parameters' range); nothing is changed then.
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError>;
+
+    /// [`step`](Optimizer::step), then sets `grads` to zero for the next
+    /// batch to fill; on an error `grads` is left as it was. Training calls
+    /// this. The default does the two in turn; constnet's optimisers zero
+    /// each gradient as they read it, in the same pass over the memory.
+    ///
+    /// # Errors
+    ///
+    /// As [`step`](Optimizer::step).
+    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.step(net, grads)?;
+        grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
+        Ok(())
+    }
 
     /// Runs `f` with a zeroed gradient buffer for training to fill before
     /// each step: on the stack by default, on the heap for an optimiser
@@ -68,6 +99,339 @@ pub trait Optimizer<N: Network> {
         Self: Sized,
     {
         Gradients::<N>::scratch(f)
+    }
+}
+
+/// A step that was not taken: applied, it would have made a parameter or a
+/// piece of the optimiser's state NaN or infinite. The network and the
+/// optimiser are as they were before the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepError {
+    /// The first tensor, in the network's order, that would have gone
+    /// non-finite.
+    pub tensor: TensorId,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the step would make {} NaN or infinite, and was not applied",
+            self.tensor
+        )
+    }
+}
+
+impl core::error::Error for StepError {}
+
+/// One parameter tensor of a network, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TensorId {
+    /// Its place among all the network's tensors, from 0 (the order of
+    /// [`Tensors`], of the model file and of safetensors export).
+    pub index: usize,
+    /// Its layer's place in the network's list of layers, from 0 (a
+    /// network used as a layer counts as its own layers).
+    pub layer: usize,
+    /// Its name within the layer (`"weight"`).
+    pub name: &'static str,
+}
+
+impl TensorId {
+    /// The tensor at place `index` among `N`'s tensors, or `None` past the
+    /// last one.
+    pub fn of<N: Network>(index: usize) -> Option<TensorId> {
+        let mut first = 0;
+        for layer in 0..<N::Layers as Layer<N::Input>>::LAYERS {
+            let info = <N::Layers as Layer<N::Input>>::layer(layer)?;
+            if index < first + info.tensors {
+                let tensor = <N::Layers as Layer<N::Input>>::tensor_info(layer, index - first)?;
+                return Some(TensorId {
+                    index,
+                    layer,
+                    name: tensor.name,
+                });
+            }
+            first += info.tensors;
+        }
+        None
+    }
+}
+
+impl fmt::Display for TensorId {
+    /// `` `weight` of layer 2 ``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` of layer {}", self.name, self.layer)
+    }
+}
+
+/// Applies an element-wise update rule to every parameter of `net`, all or
+/// nothing.
+///
+/// `update(θ, g, s)` changes one parameter `θ` and its `K` pieces of state
+/// `s` (one per tensor list in `state`: a momentum, two moments) from its
+/// gradient `g`. The rule is first run on copies, tensor by tensor; if any
+/// result would be NaN or infinite, nothing is written and the first such
+/// tensor is returned. Otherwise it is run again in place. The trial reads
+/// what the update reads and writes nothing, so a step costs one more read
+/// of the parameters, gradients and state, and no copy of them.
+///
+/// ```
+/// use constnet::optim::{StepError, checked_update};
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-1 regressor.
+///     struct Net<f32> { 2 => Dense<1> }
+/// }
+/// let mut net = Net::random(&mut SmallRng::seed_from_u64(0));
+/// let mut grads: Gradients<Net> = Zeroed::ZERO;
+/// grads.0.bias = [1.0];
+/// let before = net.clone();
+///
+/// // Plain gradient descent with rate 0.1 (no state: K = 0).
+/// checked_update(&mut net, &grads, [], |p, g, _| *p -= 0.1 * g)?;
+/// assert_eq!(net.layers().bias, [before.layers().bias[0] - 0.1]);
+///
+/// // A rate of f32::MAX would overflow the bias: refused, nothing changed.
+/// let err = checked_update(&mut net, &grads, [], |p, g, _| *p -= f32::MAX * g * 2.0);
+/// assert_eq!(err.unwrap_err().tensor.name, "bias");
+/// assert_eq!(net.layers().bias, [before.layers().bias[0] - 0.1]);
+/// # Ok::<(), StepError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`StepError`] naming the first tensor the update would make non-finite.
+#[inline(always)]
+pub fn checked_update<N: Network, const K: usize>(
+    net: &mut N,
+    grads: &Gradients<N>,
+    state: [&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+) -> Result<(), StepError> {
+    update_all(net, Grads::Keep(grads), state, update)
+}
+
+/// The gradient an optimiser's update reads: borrowed by
+/// [`Optimizer::step`], or lent by training, which wants it back zeroed
+/// ([`Optimizer::step_and_clear`]).
+pub(crate) enum Grads<'a, N: Network> {
+    /// Read only.
+    Keep(&'a Gradients<N>),
+    /// Read, then zeroed, element by element, once the step is certain.
+    Clear(&'a mut Gradients<N>),
+}
+
+impl<N: Network> Grads<'_, N> {
+    /// The gradient.
+    pub(crate) fn get(&self) -> &Gradients<N> {
+        match self {
+            Grads::Keep(grads) => grads,
+            Grads::Clear(grads) => grads,
+        }
+    }
+}
+
+/// [`checked_update`], with the gradient kept or zeroed.
+#[inline(always)]
+pub(crate) fn update_all<N: Network, const K: usize>(
+    net: &mut N,
+    mut grads: Grads<'_, N>,
+    mut state: [&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+) -> Result<(), StepError> {
+    // The loop over a long tensor is compiled for the widest vector
+    // instructions the processor has (the update is element-wise, so its
+    // results do not depend on them); a short one's stays inline, where a
+    // call would cost more than it saves.
+    use crate::simd::vectorized;
+    const SHORT: usize = 64;
+
+    if K == 0
+        && let Grads::Clear(grads) = &mut grads
+    {
+        return stash_update(net, grads, update);
+    }
+
+    // Tried last tensor first, so that the first ones, which the update
+    // then starts with, are the ones still in cache.
+    let mut first_bad = None;
+    for i in (0..<N::Layers as Tensors<N::Scalar>>::COUNT).rev() {
+        let p = net.layers().tensor(i);
+        let (g, s) = (grads.get().tensor(i), state.each_ref().map(|s| s.tensor(i)));
+        let finite = if p.len() < SHORT {
+            stays_finite(p, g, s, update)
+        } else {
+            vectorized(
+                #[inline(always)]
+                || stays_finite(p, g, s, update),
+            )
+        };
+        if !finite {
+            first_bad = Some(i);
+        }
+    }
+    if let Some(index) = first_bad {
+        let tensor = TensorId::of::<N>(index).unwrap_or(TensorId {
+            index,
+            layer: 0,
+            name: "",
+        });
+        return Err(StepError { tensor });
+    }
+    net.layers_mut().for_each_tensor_mut(&mut |i, p| {
+        let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
+        match &mut grads {
+            Grads::Keep(grads) => {
+                let g = &grads.tensor(i)[..n];
+                if n < SHORT {
+                    apply(p, g, s, update);
+                } else {
+                    vectorized(
+                        #[inline(always)]
+                        || apply(p, g, s, update),
+                    );
+                }
+            }
+            Grads::Clear(grads) => {
+                let g = &mut grads.tensor_mut(i)[..n];
+                if n < SHORT {
+                    apply(p, g, s, update);
+                } else {
+                    vectorized(
+                        #[inline(always)]
+                        || apply(p, g, s, update),
+                    );
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// [`update_all`] for a rule without state, on a gradient that will be
+/// zeroed: one pass that applies the update and keeps each old parameter
+/// in its gradient's place, then zeroes the gradient, or puts every
+/// parameter back if one went non-finite.
+#[inline(always)]
+fn stash_update<N: Network, const K: usize>(
+    net: &mut N,
+    grads: &mut Gradients<N>,
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+) -> Result<(), StepError> {
+    use crate::simd::vectorized;
+    const SHORT: usize = 64;
+    let mut first_bad = None;
+    net.layers_mut().for_each_tensor_mut(&mut |i, p| {
+        let g = &mut grads.tensor_mut(i)[..p.len()];
+        let finite = if p.len() < SHORT {
+            stash(p, g, update)
+        } else {
+            vectorized(
+                #[inline(always)]
+                || stash(p, g, update),
+            )
+        };
+        if !finite && first_bad.is_none() {
+            first_bad = Some(i);
+        }
+    });
+    match first_bad {
+        None => {
+            grads.for_each_tensor_mut(&mut |_, g| g.fill(N::Scalar::ZERO));
+            Ok(())
+        }
+        Some(index) => {
+            net.layers_mut()
+                .for_each_tensor_mut(&mut |i, p| p.copy_from_slice(&grads.tensor(i)[..p.len()]));
+            let tensor = TensorId::of::<N>(index).unwrap_or(TensorId {
+                index,
+                layer: 0,
+                name: "",
+            });
+            Err(StepError { tensor })
+        }
+    }
+}
+
+#[inline(always)]
+fn stash<T: Scalar, const K: usize>(
+    p: &mut [T],
+    g: &mut [T],
+    update: impl Fn(&mut T, T, &mut [T; K]) + Copy,
+) -> bool {
+    let n = p.len();
+    let g = &mut g[..n];
+    let mut ok = true;
+    for j in 0..n {
+        let old = p[j];
+        update(&mut p[j], g[j], &mut core::array::from_fn(|_| T::ZERO));
+        g[j] = old;
+        ok &= p[j].is_finite();
+    }
+    ok
+}
+
+/// Whether `update` leaves every parameter in `p` and its state finite,
+/// run on copies. The loop does not stop early, so that it vectorises.
+#[inline(always)]
+fn stays_finite<T: Scalar, const K: usize>(
+    p: &[T],
+    g: &[T],
+    s: [&[T]; K],
+    update: impl Fn(&mut T, T, &mut [T; K]) + Copy,
+) -> bool {
+    let n = p.len();
+    let (g, s) = (&g[..n], s.map(|s| &s[..n]));
+    let mut ok = true;
+    for j in 0..n {
+        let mut pj = p[j];
+        let mut sj: [T; K] = core::array::from_fn(|k| s[k][j]);
+        update(&mut pj, g[j], &mut sj);
+        ok &= sj.iter().fold(pj.is_finite(), |ok, x| ok & x.is_finite());
+    }
+    ok
+}
+
+/// `update` on every parameter of one tensor, in place, with the gradient
+/// `g` of `n` values read through [`Take`].
+#[inline(always)]
+fn apply<T: Scalar, const K: usize>(
+    p: &mut [T],
+    mut g: impl Take<T>,
+    s: [&mut [T]; K],
+    update: impl Fn(&mut T, T, &mut [T; K]) + Copy,
+) {
+    let n = p.len();
+    let s = s.map(|s| &mut s[..n]);
+    for j in 0..n {
+        let mut sj: [T; K] = core::array::from_fn(|k| s[k][j]);
+        update(&mut p[j], g.take(j), &mut sj);
+        for k in 0..K {
+            s[k][j] = sj[k];
+        }
+    }
+}
+
+/// A gradient tensor as an update reads it: kept (`&[T]`), or zeroed as it
+/// is read (`&mut [T]`), while it is in cache.
+trait Take<T> {
+    /// Value `j`.
+    fn take(&mut self, j: usize) -> T;
+}
+
+impl<T: Copy> Take<T> for &[T] {
+    #[inline(always)]
+    fn take(&mut self, j: usize) -> T {
+        self[j]
+    }
+}
+
+impl<T: Scalar> Take<T> for &mut [T] {
+    #[inline(always)]
+    fn take(&mut self, j: usize) -> T {
+        core::mem::replace(&mut self[j], T::ZERO)
     }
 }
 

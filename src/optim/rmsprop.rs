@@ -2,10 +2,11 @@
 
 use core::fmt;
 
-use super::{LearningRate, Optimizer, State, clip_factor};
+use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
+use num_traits::Float;
+
 use crate::scalar::{Scalar, Zeroed};
-use crate::tensors::Tensors;
 
 /// RMSprop (Hinton, 2012), as PyTorch defines it (not centred). With
 /// gradient `g = ∇L + λ θ`, learning rate `η`, smoothing `α`:
@@ -100,21 +101,12 @@ impl<N: Network, S> LearningRate for RmsProp<N, S> {
 }
 
 impl<N: Network, S: State<N>> Optimizer<N> for RmsProp<N, S> {
-    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
-        let scale = clip_factor(grads, self.clip);
-        let k = [
-            self.lr,
-            self.alpha,
-            self.eps,
-            self.momentum,
-            self.weight_decay,
-            scale,
-        ];
-        let (square_avg, buffer) = (self.square_avg.borrow_mut(), self.buffer.borrow_mut());
-        net.layers_mut().for_each_tensor_mut(&mut |i, p| {
-            let (v, b) = (square_avg.tensor_mut(i), buffer.tensor_mut(i));
-            rmsprop_update(p, grads.tensor(i), v, b, k);
-        });
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Keep(grads))
+    }
+
+    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Clear(grads))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
@@ -122,15 +114,29 @@ impl<N: Network, S: State<N>> Optimizer<N> for RmsProp<N, S> {
     }
 }
 
-/// The RMSprop rule on one tensor; `k` is `[η, α, ε, μ, λ, clip factor]`.
-fn rmsprop_update<T: Scalar>(p: &mut [T], g: &[T], v: &mut [T], b: &mut [T], k: [T; 6]) {
-    let [lr, alpha, eps, mu, lambda, scale] = k;
-    for (((p, &g), v), b) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(b.iter_mut()) {
-        let g = g * scale + lambda * *p;
-        *v = alpha * *v + (T::ONE - alpha) * g * g;
-        let step = g / (v.sqrt() + eps);
-        *b = if mu > T::ZERO { mu * *b + step } else { step };
-        *p -= lr * *b;
+impl<N: Network, S: State<N>> RmsProp<N, S> {
+    fn update(&mut self, net: &mut N, grads: Grads<'_, N>) -> Result<(), StepError> {
+        let scale = clip_factor(grads.get(), self.clip);
+        let (lr, alpha, eps, mu, lambda) = (
+            self.lr,
+            self.alpha,
+            self.eps,
+            self.momentum,
+            self.weight_decay,
+        );
+        let one = N::Scalar::ONE;
+        let state = [self.square_avg.borrow_mut(), self.buffer.borrow_mut()];
+        update_all(net, grads, state, move |p, g, [v, b]| {
+            let g = g * scale + lambda * *p;
+            *v = alpha * *v + (one - alpha) * g * g;
+            let step = g / (v.sqrt() + eps);
+            *b = if mu > N::Scalar::ZERO {
+                mu * *b + step
+            } else {
+                step
+            };
+            *p -= lr * *b;
+        })
     }
 }
 

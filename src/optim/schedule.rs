@@ -5,7 +5,7 @@ use core::f64::consts::PI;
 
 use num_traits::Float;
 
-use super::{LearningRate, Optimizer};
+use super::{LearningRate, Optimizer, StepError};
 use crate::network::{Gradients, Network};
 use crate::scalar::Scalar;
 
@@ -127,6 +127,24 @@ impl<O: LearningRate, S: Schedule> Scheduled<O, S> {
     pub fn inner(&self) -> &O {
         &self.inner
     }
+
+    /// Runs `step` on the wrapped optimiser at the rate the schedule gives
+    /// now, and advances time if it was taken. All or nothing: a refused
+    /// step leaves the rate and the time as they were.
+    fn scheduled(
+        &mut self,
+        step: impl FnOnce(&mut O) -> Result<(), StepError>,
+    ) -> Result<(), StepError> {
+        let before = self.inner.learning_rate();
+        let lr = self.schedule.at(self.base, self.time());
+        self.inner.set_learning_rate(O::Scalar::from_f64(lr));
+        if let Err(refused) = step(&mut self.inner) {
+            self.inner.set_learning_rate(before);
+            return Err(refused);
+        }
+        self.steps = self.steps.saturating_add(1);
+        Ok(())
+    }
 }
 
 impl<N, O, S> Optimizer<N> for Scheduled<O, S>
@@ -135,11 +153,12 @@ where
     O: Optimizer<N> + LearningRate<Scalar = N::Scalar>,
     S: Schedule,
 {
-    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
-        let lr = self.schedule.at(self.base, self.time());
-        self.inner.set_learning_rate(N::Scalar::from_f64(lr));
-        self.inner.step(net, grads);
-        self.steps = self.steps.saturating_add(1);
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError> {
+        self.scheduled(|inner| inner.step(net, grads))
+    }
+
+    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.scheduled(|inner| inner.step_and_clear(net, grads))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {

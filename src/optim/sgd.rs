@@ -2,10 +2,9 @@
 
 use core::fmt;
 
-use super::{LearningRate, Optimizer, State, clip_factor};
+use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
-use crate::tensors::Tensors;
 
 /// The momentum term of [`Sgd`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,21 +161,29 @@ impl<N: Network, S> LearningRate for Sgd<N, S> {
     }
 }
 
-impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
+impl<N: Network, S: State<N>> Sgd<N, S> {
     #[inline(always)]
-    fn step(&mut self, net: &mut N, grads: &Gradients<N>) {
+    fn update(&mut self, net: &mut N, grads: Grads<'_, N>) -> Result<(), StepError> {
         let rule = SgdRule {
             lr: self.lr,
             momentum: self.momentum,
             weight_decay: self.weight_decay,
-            scale: clip_factor(grads, self.clip),
+            scale: clip_factor(grads.get(), self.clip),
             pytorch_form: self.pytorch_form,
         };
-        rule.apply(AllParameters {
-            params: net.layers_mut(),
-            grads,
-            state: self.velocity.borrow_mut(),
-        });
+        rule.apply(net, grads, self.velocity.borrow_mut())
+    }
+}
+
+impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
+    #[inline(always)]
+    fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Keep(grads))
+    }
+
+    #[inline(always)]
+    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Clear(grads))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
@@ -196,127 +203,115 @@ struct SgdRule<T> {
     pytorch_form: bool,
 }
 
-/// Where a rule is applied: `update(θ, g, v)` on each parameter `θ` with
-/// its gradient `g` and momentum state `v`.
-trait Each<T> {
-    fn each(self, update: impl Fn(&mut T, T, &mut T) + Copy);
-}
-
-/// One tensor: parameters, gradient, momentum state.
-impl<T: Scalar> Each<T> for (&mut [T], &[T], &mut [T]) {
-    #[inline(always)]
-    fn each(self, update: impl Fn(&mut T, T, &mut T) + Copy) {
-        let (p, g, v) = self;
-        for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
-            update(p, g, v);
-        }
-    }
-}
-
-/// Every tensor of a network, visited in straight-line code.
-struct AllParameters<'a, N: Network> {
-    params: &'a mut N::Layers,
-    grads: &'a Gradients<N>,
-    state: &'a mut Gradients<N>,
-}
-
-impl<N: Network> Each<N::Scalar> for AllParameters<'_, N> {
-    #[inline(always)]
-    fn each(self, update: impl Fn(&mut N::Scalar, N::Scalar, &mut N::Scalar) + Copy) {
-        let AllParameters {
-            params,
-            grads,
-            state,
-        } = self;
-        params.for_each_tensor_mut(&mut |i, p| {
-            (p, grads.tensor(i), state.tensor_mut(i)).each(update);
-        });
-    }
-}
-
 impl<T: Scalar> SgdRule<T> {
-    /// The rule on every parameter of `target`. The choice of rule is made
-    /// once, outside the loops.
+    /// The rule on every parameter of `net`, with `velocity` as its
+    /// momentum state. The choice of rule is made once, outside the loops.
     #[inline(always)]
-    fn apply(self, target: impl Each<T>) {
+    fn apply<N: Network<Scalar = T>>(
+        self,
+        net: &mut N,
+        grads: Grads<'_, N>,
+        velocity: &mut Gradients<N>,
+    ) -> Result<(), StepError> {
         let (scale, weight_decay) = (self.scale, self.weight_decay);
         if scale == T::ONE && weight_decay == T::ZERO {
             // The common case, without two multiplications and an addition
             // per parameter that would not change the result.
-            self.apply_with(target, |g, _| g);
+            self.apply_with(net, grads, velocity, |g, _| g)
         } else {
-            self.apply_with(target, move |g, p| scale * g + weight_decay * p);
+            self.apply_with(net, grads, velocity, move |g, p| {
+                scale * g + weight_decay * p
+            })
         }
     }
 
-    /// The rule with the effective gradient `grad(g, θ)`.
+    /// The rule with the effective gradient `grad(g, θ)`. Without momentum
+    /// the velocity is neither read nor written.
     #[inline(always)]
-    fn apply_with(self, target: impl Each<T>, grad: impl Fn(T, T) -> T + Copy) {
+    fn apply_with<N: Network<Scalar = T>>(
+        self,
+        net: &mut N,
+        grads: Grads<'_, N>,
+        velocity: &mut Gradients<N>,
+        grad: impl Fn(T, T) -> T + Copy,
+    ) -> Result<(), StepError> {
         let lr = self.lr;
         match (self.momentum, self.pytorch_form) {
-            (Momentum::None, _) => target.each(move |p, g, _| {
+            (Momentum::None, _) => update_all(net, grads, [], move |p, g, _| {
                 *p = *p - lr * grad(g, *p);
             }),
-            (Momentum::Classic(alpha), false) => target.each(move |p, g, v| {
-                *v = alpha * *v - lr * grad(g, *p);
-                *p += *v;
-            }),
-            (Momentum::Nesterov(alpha), false) => target.each(move |p, g, v| {
-                let step = lr * grad(g, *p);
-                *v = alpha * *v - step;
-                *p = *p + alpha * *v - step;
-            }),
-            (Momentum::Classic(alpha), true) => target.each(move |p, g, v| {
-                *v = alpha * *v + grad(g, *p);
-                *p -= lr * *v;
-            }),
-            (Momentum::Nesterov(alpha), true) => target.each(move |p, g, v| {
-                let g = grad(g, *p);
-                *v = alpha * *v + g;
-                *p -= lr * (g + alpha * *v);
-            }),
+            (Momentum::Classic(alpha), false) => {
+                update_all(net, grads, [velocity], move |p, g, [v]| {
+                    *v = alpha * *v - lr * grad(g, *p);
+                    *p += *v;
+                })
+            }
+            (Momentum::Nesterov(alpha), false) => {
+                update_all(net, grads, [velocity], move |p, g, [v]| {
+                    let step = lr * grad(g, *p);
+                    *v = alpha * *v - step;
+                    *p = *p + alpha * *v - step;
+                })
+            }
+            (Momentum::Classic(alpha), true) => {
+                update_all(net, grads, [velocity], move |p, g, [v]| {
+                    *v = alpha * *v + grad(g, *p);
+                    *p -= lr * *v;
+                })
+            }
+            (Momentum::Nesterov(alpha), true) => {
+                update_all(net, grads, [velocity], move |p, g, [v]| {
+                    let g = grad(g, *p);
+                    *v = alpha * *v + g;
+                    *p -= lr * (g + alpha * *v);
+                })
+            }
         }
     }
 }
 
 #[cfg(test)]
+#[allow(non_camel_case_types)] // the generic names `network!` gives its impls
 mod tests {
     use super::*;
 
-    // Hand-computed: θ = 1, g = 0.5, η = 0.1, α = 0.9, v₀ = 0.2.
+    crate::network! {
+        /// One weight and one bias.
+        struct One<f64> { 1 => Dense<1> }
+    }
+
+    // Hand-computed on the weight: θ = 1, g = 0.5, η = 0.1, α = 0.9, v₀ = 0.2.
     // classic:  v = 0.9·0.2 − 0.1·0.5 = 0.13;  θ = 1.13
     // nesterov: v = 0.13;  θ = 1 + 0.9·0.13 − 0.05 = 1.067
     // decay λ = 0.1: g = 0.5 + 0.1·1 = 0.6; plain θ = 1 − 0.06 = 0.94
-    fn sgd_update(
-        p: &mut [f64],
-        g: &[f64],
-        v: &mut [f64],
-        lr: f64,
-        momentum: Momentum<f64>,
-        weight_decay: f64,
-    ) {
+    fn sgd_update(v0: f64, momentum: Momentum<f64>, weight_decay: f64) -> (f64, f64) {
+        let mut net: One = Zeroed::ZERO;
+        net.layers_mut().weight.0 = [[1.0]];
+        let mut grads: Gradients<One> = Zeroed::ZERO;
+        grads.0.weight.0 = [[0.5]];
+        let mut velocity: Gradients<One> = Zeroed::ZERO;
+        velocity.0.weight.0 = [[v0]];
         let rule = SgdRule {
-            lr,
+            lr: 0.1,
             momentum,
             weight_decay,
             scale: 1.0,
             pytorch_form: false,
         };
-        rule.apply((p, g, v));
+        rule.apply(&mut net, Grads::Keep(&grads), &mut velocity)
+            .unwrap();
+        (net.layers().weight.0[0][0], velocity.0.weight.0[0][0])
     }
 
     #[test]
     fn one_step_by_hand() {
-        let (mut p, mut v) = ([1.0f64], [0.2f64]);
-        sgd_update(&mut p, &[0.5], &mut v, 0.1, Momentum::Classic(0.9), 0.0);
-        assert!((v[0] - 0.13).abs() < 1e-15 && (p[0] - 1.13).abs() < 1e-15);
+        let (p, v) = sgd_update(0.2, Momentum::Classic(0.9), 0.0);
+        assert!((v - 0.13).abs() < 1e-15 && (p - 1.13).abs() < 1e-15);
 
-        let (mut p, mut v) = ([1.0f64], [0.2f64]);
-        sgd_update(&mut p, &[0.5], &mut v, 0.1, Momentum::Nesterov(0.9), 0.0);
-        assert!((v[0] - 0.13).abs() < 1e-15 && (p[0] - 1.067).abs() < 1e-15);
+        let (p, v) = sgd_update(0.2, Momentum::Nesterov(0.9), 0.0);
+        assert!((v - 0.13).abs() < 1e-15 && (p - 1.067).abs() < 1e-15);
 
-        let (mut p, mut v) = ([1.0f64], [0.0f64]);
-        sgd_update(&mut p, &[0.5], &mut v, 0.1, Momentum::None, 0.1);
-        assert!((p[0] - 0.94).abs() < 1e-15 && v[0] == 0.0);
+        let (p, v) = sgd_update(0.0, Momentum::None, 0.1);
+        assert!((p - 0.94).abs() < 1e-15 && v == 0.0);
     }
 }

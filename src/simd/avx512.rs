@@ -151,3 +151,15 @@ pub(in crate::simd) unsafe fn all_finite(p: *const f32, n: usize) -> bool {
     // SAFETY: the caller's guarantee.
     unsafe { all_finite_kernel::<V>(p, n) }
 }
+
+/// Runs `f` compiled for AVX-512: the element-wise loops inlined into it
+/// (an optimiser's update) vectorise for 512-bit registers.
+///
+/// # Safety
+///
+/// The processor has AVX-512F, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+pub(in crate::simd) unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}

@@ -114,3 +114,21 @@ pub(crate) fn all_finite(xs: &[f32]) -> Option<bool> {
         Level::Avx2 => Some(unsafe { avx2::all_finite(xs.as_ptr(), xs.len()) }),
     }
 }
+
+/// Runs `f`, compiled for the instruction set [`level`] chose, so that the
+/// element-wise loops inlined into it vectorise for that set's registers.
+/// Without fused multiply-adds in the source (Rust contracts none), the
+/// results are the same on every level.
+#[inline(always)]
+pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
+    match level() {
+        Level::Portable => f(),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `level` returned AVX-512 only after detecting AVX-512F,
+        // AVX2 and FMA.
+        Level::Avx512 => unsafe { avx512::run(f) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `level` returned AVX2 only after detecting AVX2 and FMA.
+        Level::Avx2 => unsafe { avx2::run(f) },
+    }
+}

@@ -81,7 +81,7 @@ mod entry;
 mod tests;
 mod tile;
 
-pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt};
+pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt, vectorized};
 
 #[cfg(target_arch = "x86_64")]
 use core::sync::atomic::{AtomicU8, Ordering};

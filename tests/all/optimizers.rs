@@ -38,7 +38,7 @@ fn run(mut opt: impl Optimizer<Three>) -> [f64; 3] {
     let mut net = Three::new(Dense::new([[THETA0[0], THETA0[1]]], [THETA0[2]]));
     for g in GRADS {
         let grads = Gradients::<Three>(Dense::new([[g[0], g[1]]], [g[2]]));
-        opt.step(&mut net, &grads);
+        opt.step(&mut net, &grads).unwrap();
     }
     params(&net)
 }
@@ -131,7 +131,7 @@ fn scheduled_counts_steps_in_units_of_every() {
     let grads = Gradients::<Three>(Dense::new([[0.0, 0.0]], [0.0]));
     let mut rates = [0.0; 8];
     for r in &mut rates {
-        opt.step(&mut net, &grads);
+        opt.step(&mut net, &grads).unwrap();
         *r = opt.learning_rate();
     }
     // Time advances every 3 steps; the rate halves every 2 units of time.
@@ -139,7 +139,7 @@ fn scheduled_counts_steps_in_units_of_every() {
     let exp = Exponential { gamma: 0.5 };
     let mut opt = Scheduled::new(Adam::<Three>::new(0.8), exp);
     for _ in 0..3 {
-        opt.step(&mut net, &grads);
+        opt.step(&mut net, &grads).unwrap();
     }
     assert_eq!(opt.learning_rate(), 0.2); // the third step used 0.8 · 0.5²
 }

@@ -20,6 +20,6 @@ fn main() {
     let mut grads = Gradients::<Other>::ZERO;
     other.loss_and_gradients(&[([1.0, 2.0, 3.0], [1.0])], &Mse, &mut grads);
     let mut opt = Sgd::new(0.1);
-    opt.step(&mut other, &grads);
+    opt.step(&mut other, &grads).unwrap();
     let _ = net.predict(&[0.0, 0.0]);
 }
