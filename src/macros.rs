@@ -42,8 +42,9 @@
 /// name, or a braced expression (`{ 28 * 28 }`).
 ///
 /// The type is a struct around a [`Chain`] of the layers. It implements
-/// [`Network`] (and so [`Train`](crate::Train)), [`Layer`] (so a network
-/// can be a layer of another), `Clone`,
+/// [`Network`] (and so [`Train`](crate::Train) and [`Save`](crate::Save)),
+/// [`SaveArray`](crate::SaveArray) (encoding into an array of its exact
+/// length), [`Layer`] (so a network can be a layer of another), `Clone`,
 /// `PartialEq` (when its layers have it), [`Zeroable`](bytemuck::Zeroable)
 /// and a `Debug` that prints the layers, not the numbers. It has a `const fn new(layers)`, so trained parameters can
 /// be written as literals into a `static`. Nothing in it allocates or uses
@@ -61,6 +62,7 @@
 /// impl Tensors<f32> for Net { … }
 /// impl LayerAt<0> for Net { type Layer = Dense<f32, 2, 3>; … }  // net.layer::<0>()
 /// impl LayerAt<1> for Net { type Layer = Relu; … }
+/// impl SaveArray for Net { type Bytes = [u8; 94]; } // net.to_bytes()
 /// unsafe impl Zeroable for Net {}           // its one field is Zeroable
 /// impl PartialEq for Net { … }  impl Debug for Net { … }
 /// ```
@@ -356,6 +358,10 @@ macro_rules! network {
             fn eq(&self, other: &Self) -> bool {
                 self.layers == other.layers
             }
+        }
+
+        impl $crate::format::SaveArray for $name {
+            type Bytes = [u8; <$name as $crate::Save>::ENCODED_LEN];
         }
 
         impl $crate::Tensors<$t> for $name {
