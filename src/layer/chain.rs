@@ -56,7 +56,6 @@ pub trait Then<X: Vector>: Layer<X> + Sized {
     /// (The return type is written through `next`'s output, so that when
     /// `next` does not fit, the error is reported here and not again where
     /// the chain is used.)
-    #[allow(clippy::type_complexity)]
     fn then<N: Layer<Self::Output>>(
         self,
         next: N,
