@@ -170,7 +170,7 @@ pub use scalar::{Scalar, Vector, Zeroed};
 pub use tensors::Tensors;
 pub use train::{Train, TrainError};
 
-pub use format::{EncodeError, LoadError, Save};
+pub use format::{EncodeError, LoadError, Save, SaveArray};
 
 /// The `rand` crate constnet uses, for seeding and for the `Rng` bound.
 pub use rand;
@@ -195,7 +195,7 @@ pub struct ReadmeDoctests;
 pub mod prelude {
     #[cfg(feature = "safetensors")]
     pub use crate::format::FromSafetensors;
-    pub use crate::format::{LoadError, Save};
+    pub use crate::format::{LoadError, Save, SaveArray};
     pub use crate::layer::activation::*;
     pub use crate::layer::{Chain, Dense, Init, Layer, LayerKind, Tensor, Then};
     pub use crate::loss::{BinaryCrossEntropy, CrossEntropy, Loss, Mse, SoftmaxCrossEntropy};

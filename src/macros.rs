@@ -25,6 +25,9 @@
 ///   width so far;
 /// - `Dense<I, O>`: the same with its input width written out, which the
 ///   compiler checks against the width so far;
+/// - `Dense<T, I, O>`: the same with the scalar type written too, which
+///   must be the network's (another one is a single error that names
+///   both);
 /// - a layer with its setting written in place, `LeakyRelu(0.2)`: the
 ///   network's layer starts with that setting (from `random`,
 ///   `random_boxed` or a PyTorch import; see `Network::write_settings`),
@@ -42,8 +45,9 @@
 /// name, or a braced expression (`{ 28 * 28 }`).
 ///
 /// The type is a struct around a [`Chain`] of the layers. It implements
-/// [`Network`] (and so [`Train`](crate::Train)), [`Layer`] (so a network
-/// can be a layer of another), `Clone`,
+/// [`Network`] (and so [`Train`](crate::Train) and [`Save`](crate::Save)),
+/// [`SaveArray`](crate::SaveArray) (encoding into an array of its exact
+/// length), [`Layer`] (so a network can be a layer of another), `Clone`,
 /// `PartialEq` (when its layers have it), [`Zeroable`](bytemuck::Zeroable)
 /// and a `Debug` that prints the layers, not the numbers. It has a `const fn new(layers)`, so trained parameters can
 /// be written as literals into a `static`. Nothing in it allocates or uses
@@ -61,6 +65,7 @@
 /// impl Tensors<f32> for Net { … }
 /// impl LayerAt<0> for Net { type Layer = Dense<f32, 2, 3>; … }  // net.layer::<0>()
 /// impl LayerAt<1> for Net { type Layer = Relu; … }
+/// impl SaveArray for Net { type Bytes = [u8; 94]; } // net.to_bytes()
 /// unsafe impl Zeroable for Net {}           // its one field is Zeroable
 /// impl PartialEq for Net { … }  impl Debug for Net { … }
 /// ```
@@ -68,7 +73,9 @@
 /// The generated code names its own generic parameters so that they
 /// cannot be confused with your types or constants, whatever their names.
 ///
-/// Layers that do not fit together do not compile:
+/// Layers that do not fit together do not compile, and neither does a
+/// network of 0 inputs or a `Dense<0>`: those two are checked where the
+/// network is written, by `cargo check`.
 ///
 /// ```compile_fail
 /// use constnet::prelude::*;
@@ -95,6 +102,10 @@ macro_rules! network {
         $(#[$meta:meta])*
         $vis:vis struct $name:ident < $t:ty > { $input:tt => $($layers:tt)* }
     ) => {
+        const _: () = ::core::assert!(
+            ($input) > 0,
+            "a network of 0 inputs computes a constant: its input width must be at least 1"
+        );
         $crate::network!(
             @munch { $(#[$meta])* $vis $name } [{} (0) () {}] ($t) ($input) [$input] [] [] []
             $($layers)*
@@ -120,14 +131,35 @@ macro_rules! network {
     // `Dense<O>`: its input width is the width so far.
     (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         Dense < $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@outputs $o);
         $crate::network!(@push $h $pos ($t) $i [$o] $open $close $last
             [$crate::Dense<$t, $w, $o>] $($($rest)*)?);
     };
     // `Dense<I, O>`: written out; the compiler checks `I` against the width so far.
     (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
         Dense < $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@outputs $o);
         $crate::network!(@push $h $pos ($t) $i [$o] $open $close $last
             [$crate::Dense<$t, $a, $o>] $($($rest)*)?);
+    };
+    // `Dense<S, I, O>`: written out in full, scalar type included. The layer
+    // is the network's own `Dense<T, I, O>`, and a separate item checks that
+    // `S` is `T`, so another scalar type is one error that says so.
+    (@munch $h:tt $pos:tt ($t:ty) $i:tt [$w:tt] $open:tt $close:tt $last:tt
+        Dense < $s:ty, $a:tt, $o:tt > $(, $($rest:tt)*)?) => {
+        $crate::network!(@outputs $o);
+        const _: () = $crate::network::same_scalar::<$s, $t>();
+        $crate::network!(@push $h $pos ($t) $i [$o] $open $close $last
+            [$crate::Dense<$t, $a, $o>] $($($rest)*)?);
+    };
+    // A dense layer's output width, checked where the network is written
+    // (by `cargo check`): `Dense<0>` computes nothing. `Dense` checks it
+    // too, when built, for layers chained by hand.
+    (@outputs $o:tt) => {
+        const _: () = ::core::assert!(
+            ($o) > 0,
+            "a dense layer of 0 outputs computes nothing: every `Dense<O>` needs O ≥ 1"
+        );
     };
     // No layers left: emit the type.
     (@munch $h:tt [{ $($at:tt)* } ($($k:tt)*) ($($p:tt)*) $settings:tt] ($t:ty) ($input:tt)
@@ -356,6 +388,10 @@ macro_rules! network {
             fn eq(&self, other: &Self) -> bool {
                 self.layers == other.layers
             }
+        }
+
+        impl $crate::format::SaveArray for $name {
+            type Bytes = [u8; <$name as $crate::Save>::ENCODED_LEN];
         }
 
         impl $crate::Tensors<$t> for $name {

@@ -176,6 +176,23 @@ pub trait LayerAt<const K: usize>: Network {
     fn layer_at_mut(&mut self) -> &mut Self::Layer;
 }
 
+/// Implemented by a scalar type for itself only: `network!` checks with it
+/// that a layer written with its scalar type (`Dense<f64, 8, 1>`) computes
+/// in the network's.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a layer of `{Self}` in a network of `{T}`: all layers of a network compute in its scalar type",
+    label = "this layer's scalar type is `{Self}`, the network's is `{T}`",
+    note = "write the layer without its scalar type (`Dense<8, 1>`): it then computes in the network's"
+)]
+pub trait SameScalar<T> {}
+
+impl<T> SameScalar<T> for T {}
+
+/// Compiles only when `S` is `T`; see [`SameScalar`].
+#[doc(hidden)]
+pub const fn same_scalar<S: SameScalar<T>, T>() {}
+
 /// The class a vector stands for: the arg-max, or for a single value,
 /// whether it exceeds one half.
 fn class_of<T: Scalar>(y: &[T]) -> usize {

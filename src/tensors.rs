@@ -16,6 +16,11 @@ use crate::scalar::Scalar;
 /// (activations have none); a [`Chain`](crate::Chain) and a network list
 /// their layers' tensors in order, and a network's
 /// [`Gradients`](crate::Gradients) the same tensors in the same order.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not compute in `{T}`: it has no `Tensors<{T}>` impl",
+    label = "not a layer of `{T}`",
+    note = "every layer of a network computes in the network's scalar type; a layer of your own implements `Tensors<T>` (with an empty body when it has no parameters)"
+)]
 pub trait Tensors<T: Scalar>: Sized + 'static {
     /// A layer's parameter tensors, in order: each one's name, shape,
     /// start and place in the layer (none by default). Everything else in

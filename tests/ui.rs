@@ -7,6 +7,10 @@
 //! a twin shows something that must compile (`macro_hygiene.rs`: the
 //! macros' generic parameters do not clash with the caller's names).
 //!
+//! The README's "Shape errors" table lists every rule with the fixture that
+//! proves it and whether `cargo check` or only `cargo build` reports it: a
+//! new fixture gets a row there.
+//!
 //! The snapshots depend on the compiler's wording, so the toolchain is
 //! pinned (`rust-toolchain.toml`). To refresh them on purpose, run
 //! `TRYBUILD=overwrite cargo test --test ui` and read the diff.

@@ -456,3 +456,85 @@ pub trait Save: Network {
 }
 
 impl<N: Network> Save for N {}
+
+/// Saving into and loading from an array of exactly
+/// [`ENCODED_LEN`](Save::ENCODED_LEN) bytes, whose type says which
+/// network it is for.
+///
+/// [`Save::encode`] takes any `&mut [u8]`, so a buffer sized for another
+/// network compiles and fails when it runs. [`network!`](crate::network!)
+/// implements this trait for every network it builds, with
+/// [`Bytes`](SaveArray::Bytes) the array `[u8; ENCODED_LEN]`, so the
+/// length is checked by the compiler: an array of another length is a type
+/// error. Generic code can hold such an array too (`N::Bytes`), which an
+/// array length written from `N::ENCODED_LEN` cannot be.
+///
+/// ```
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-8-1 XOR classifier.
+///     pub struct Xor<f32> { 2 => Dense<8>, Tanh, Dense<1>, Sigmoid }
+/// }
+///
+/// let net = Xor::random(&mut SmallRng::seed_from_u64(7));
+/// let bytes: [u8; Xor::ENCODED_LEN] = net.to_bytes()?; // 216 bytes, on the stack
+/// let copy = Xor::from_bytes(&bytes)?;
+/// assert!(copy == net); // bit-identical parameters
+///
+/// // Or into an array of the caller's, such as a `static` buffer.
+/// let mut buf = [0u8; Xor::ENCODED_LEN];
+/// net.encode_array(&mut buf)?;
+/// assert_eq!(buf, bytes);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The buffer of another network is a compile error, not a run-time one:
+///
+/// ```compile_fail
+/// use constnet::prelude::*;
+///
+/// network! { struct Small<f32> { 2 => Dense<8>, Tanh, Dense<1> } }
+/// network! { struct Big<f32> { 2 => Dense<32>, Tanh, Dense<1> } }
+///
+/// let big = Big::random(&mut SmallRng::seed_from_u64(7));
+/// let mut buf = [0u8; Small::ENCODED_LEN];
+/// big.encode_array(&mut buf).unwrap();
+/// ```
+pub trait SaveArray: Save {
+    /// `[u8; Self::ENCODED_LEN]`.
+    type Bytes: AsRef<[u8]> + AsMut<[u8]> + bytemuck::Pod;
+
+    /// This network encoded into a new array (on the stack, like the
+    /// network itself).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::NonFinite`] or [`EncodeError::InvalidSetting`] if a
+    /// parameter or slope is NaN or infinite (such a file could not be
+    /// loaded).
+    fn to_bytes(&self) -> Result<Self::Bytes, EncodeError> {
+        let mut bytes = <Self::Bytes as bytemuck::Zeroable>::zeroed();
+        self.encode_array(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Writes this network into `out`, an array of exactly its encoded
+    /// length.
+    ///
+    /// # Errors
+    ///
+    /// As [`to_bytes`](SaveArray::to_bytes); nothing is written then.
+    fn encode_array(&self, out: &mut Self::Bytes) -> Result<(), EncodeError> {
+        self.encode(out.as_mut()).map(|_| ())
+    }
+
+    /// The network stored in `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Save::decode).
+    fn from_bytes(bytes: &Self::Bytes) -> Result<Self, LoadError> {
+        Self::decode(bytes.as_ref())
+    }
+}

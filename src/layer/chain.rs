@@ -51,13 +51,31 @@ impl<A, B> Chain<A, B> {
 /// `a` must have a single input type, so a chain that starts with an
 /// activation (which accepts any width) is written `Chain(activation, b)`.
 pub trait Then<X: Vector>: Layer<X> + Sized {
-    /// This layer followed by `next`.
-    fn then<N: Layer<Self::Output>>(self, next: N) -> Chain<Self, N> {
+    /// This layer followed by `next`: a `Chain<Self, N>`.
+    ///
+    /// (The return type is written through `next`'s output, so that when
+    /// `next` does not fit, the error is reported here and not again where
+    /// the chain is used.)
+    fn then<N: Layer<Self::Output>>(
+        self,
+        next: N,
+    ) -> <<N as Layer<Self::Output>>::Output as ChainOf<Self, N>>::Chain {
         Chain(self, next)
     }
 }
 
 impl<X: Vector, L: Layer<X>> Then<X> for L {}
+
+/// `Chain<A, B>`, for every `Self`: see [`Then::then`].
+#[doc(hidden)]
+pub trait ChainOf<A, B> {
+    /// `Chain<A, B>`.
+    type Chain;
+}
+
+impl<Y: ?Sized, A, B> ChainOf<A, B> for Y {
+    type Chain = Chain<A, B>;
+}
 
 impl<A: fmt::Debug, B: fmt::Debug> fmt::Debug for Chain<A, B> {
     /// Prints the layers in order, joined by arrows: `Dense<2→8> → Tanh`.

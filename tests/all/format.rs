@@ -182,6 +182,46 @@ fn encoded_len_is_a_constant_of_the_type() {
     assert_eq!(&big[Small64::ENCODED_LEN..], &[0xAA; 5]);
 }
 
+/// The array API: `to_bytes` gives the same bytes as `encode`, in an array
+/// of the type's own length, and `from_bytes` gives the network back bit
+/// for bit, in generic code as well as for a concrete type.
+#[test]
+fn array_round_trip() {
+    fn generic<N: SaveArray>(net: &N) -> N {
+        let bytes: N::Bytes = net.to_bytes().unwrap();
+        assert_eq!(bytes.as_ref(), &encode(net)[..]);
+        N::from_bytes(&bytes).unwrap()
+    }
+    for seed in 0..5 {
+        let net = small32(seed);
+        let bytes: [u8; Small32::ENCODED_LEN] = net.to_bytes().unwrap();
+        let copy = Small32::from_bytes(&bytes).unwrap();
+        assert_eq!(bits(&copy), bits(&net));
+        assert_eq!(copy.layers().1.0.slope, 0.2);
+        assert_eq!(bits(&generic(&net)), bits(&net));
+
+        let net = Small64::random(&mut SmallRng::seed_from_u64(seed));
+        let mut buf = [0xAAu8; Small64::ENCODED_LEN];
+        net.encode_array(&mut buf).unwrap();
+        assert_eq!(&buf[..], &encode(&net)[..]);
+        assert_eq!(bits(&Small64::from_bytes(&buf).unwrap()), bits(&net));
+        assert_eq!(bits(&generic(&net)), bits(&net));
+    }
+    // Errors are those of `encode` and `decode`; nothing is written on one.
+    let mut net = small32(1);
+    net.layers_mut().0.bias[2] = f32::NAN;
+    let mut buf = [7u8; Small32::ENCODED_LEN];
+    assert!(matches!(
+        net.encode_array(&mut buf),
+        Err(EncodeError::NonFinite { .. })
+    ));
+    assert_eq!(buf, [7u8; Small32::ENCODED_LEN]);
+    assert!(matches!(
+        Small32::from_bytes(&buf),
+        Err(LoadError::BadMagic { .. })
+    ));
+}
+
 /// Save → load: bit-identical parameters and identical predictions.
 fn round_trip<N: Save>(net: &N, inputs: &[N::Input]) {
     let bytes = encode(net);
