@@ -148,7 +148,7 @@ fn w1(c: &mut Criterion) {
     let mut data: Vec<_> = data.into_iter().map(|(x, c)| (x, [c as f32])).collect();
 
     let mut g = group(c, "W1");
-    let start = (net.clone(), Sgd::<W1>::new(0.1));
+    let start = (net.clone(), Sgd::<W1>::new(0.1).unwrap());
     train_bench(&mut g, "train b1/constnet", &start, |(net, opt)| {
         let loss = net.train_epoch::<1>(black_box(&mut data), &Mse, opt, &mut rng);
         black_box(loss.unwrap());
@@ -180,7 +180,7 @@ fn classifier<N, const I: usize>(
         .chain([Act::Identity])
         .collect();
     let base = baseline_of(&*net, sizes, &acts, baseline::Loss::SoftmaxCrossEntropy).sgd(0.01, 0.9);
-    let opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).momentum(0.9));
+    let opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap());
     let mut data = dataset::<I>(&mut rng, 10);
     let mut base_data = as_vecs(&data);
     let inputs: Vec<[f32; I]> = data.iter().map(|(x, _)| *x).collect();

@@ -76,7 +76,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Custom::random(&mut rng);
     println!("{net:?}");
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05)?.momentum(0.9)?;
     let mut data = data();
     let first = net.mean_loss(&data, &Mse)?;
     for _ in 0..500 {

@@ -32,10 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} training images, {} held out", train.len(), test.len());
 
     let mut net = Digits::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05)?.momentum(0.9)?;
     for epoch in 1..=40 {
         if epoch == 31 {
-            opt.set_learning_rate(0.005);
+            opt.set_learning_rate(0.005)?;
         }
         let loss = net.train_epoch::<16>(&mut train, &SoftmaxCrossEntropy, &mut opt, &mut rng)?;
         if epoch == 1 || epoch % 5 == 0 {

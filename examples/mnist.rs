@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = Box::new(Mnist::random(&mut rng));
     let batches = u32::try_from(train.len().div_ceil(BATCH))?;
-    let sgd = Sgd::new(0.05).momentum(0.9);
+    let sgd = Sgd::new(0.05)?.momentum(0.9)?;
     let mut opt = Box::new(
         Scheduled::new(
             sgd,
@@ -72,8 +72,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 period: EPOCHS,
                 min: 0.0,
             },
-        )
-        .every(batches),
+        )?
+        .every(batches)?,
     );
 
     // Training accuracy is measured on a fixed tenth of the training set:

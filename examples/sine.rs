@@ -41,13 +41,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = Sine::random(&mut rng);
-    let mut opt = Sgd::new(0.02).momentum(0.9);
+    let mut opt = Sgd::new(0.02)?.momentum(0.9)?;
     let mut data = samples(&mut rng, 256);
 
     let epochs = 1000;
     for epoch in 1..=epochs {
         if epoch == epochs * 4 / 5 {
-            opt.set_learning_rate(0.002); // a finer last stretch
+            opt.set_learning_rate(0.002)?; // a finer last stretch
         }
         let loss = net.train_epoch::<16>(&mut data, &Mse, &mut opt, &mut rng)?;
         if epoch == 1 || epoch % 100 == 0 {

@@ -47,13 +47,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Spiral::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05)?.momentum(0.9)?;
     let mut train = spiral(&mut SmallRng::seed_from_u64(100), 100);
     let test = spiral(&mut SmallRng::seed_from_u64(200), 300);
 
     for epoch in 1..=500 {
         if epoch == 400 {
-            opt.set_learning_rate(0.005); // settle into the minimum
+            opt.set_learning_rate(0.005)?; // settle into the minimum
         }
         let loss = net.train_epoch::<16>(&mut train, &SoftmaxCrossEntropy, &mut opt, &mut rng)?;
         if epoch == 1 || epoch % 50 == 0 {

@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut rng = SmallRng::seed_from_u64(7);
     let mut net = Xor::random(&mut rng);
-    let mut opt = Sgd::new(0.5).momentum(0.9);
+    let mut opt = Sgd::new(0.5)?.momentum(0.9)?;
     let mut data = [
         ([0.0, 0.0], [0.0]),
         ([0.0, 1.0], [1.0]),

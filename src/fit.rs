@@ -22,7 +22,7 @@
 //!     (0..64).map(|i| { let x = i as f64 / 32.0 - 1.0; ([x], [0.5 * x]) }).collect();
 //! let (train, validation) = constnet::fit::split(&mut data, 0.25, &mut rng);
 //! let mut net = Line::random(&mut rng);
-//! let mut opt = Sgd::new(0.1).momentum(0.9);
+//! let mut opt = Sgd::new(0.1)?.momentum(0.9)?;
 //! let mut stop = EarlyStopping::new(5);
 //! let mut progress = |_: &Line, m: &EpochMetrics| {
 //!     // A progress line could go here: m.epoch, m.train_loss, m.validation_loss.
@@ -31,7 +31,7 @@
 //! let report = net.fit::<8>(train, validation, &Mse, &mut opt, &mut rng, 200, &mut progress)?;
 //! assert!(report.epochs <= 200);
 //! assert!(report.validation_loss.unwrap() < 1e-3);
-//! # Ok::<(), constnet::fit::FitError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use core::fmt;
@@ -43,6 +43,7 @@ use crate::loss::Loss;
 use crate::network::Label;
 use crate::optim::Optimizer;
 use crate::scalar::Scalar;
+use crate::settings::SettingError;
 use crate::train::{Train, TrainError};
 
 /// What an observer sees after each epoch.
@@ -109,13 +110,20 @@ impl EarlyStopping {
     /// noticed by itself (its epochs count from 1 again), so reusing one
     /// `EarlyStopping` for several `fit`s needs no call to this.
     pub fn reset(&mut self) {
-        *self = EarlyStopping::new(self.patience).min_delta(self.min_delta);
+        *self = EarlyStopping {
+            min_delta: self.min_delta,
+            ..EarlyStopping::new(self.patience)
+        };
     }
 
     /// Sets the smallest decrease that counts as an improvement.
-    pub const fn min_delta(mut self, min_delta: f64) -> Self {
-        self.min_delta = min_delta;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `min_delta` is finite and at least 0.
+    pub fn min_delta(mut self, min_delta: f64) -> Result<Self, SettingError> {
+        self.min_delta = crate::settings::non_negative("min_delta", min_delta)?;
+        Ok(self)
     }
 
     /// The best loss seen, and the epoch it was seen in (`0` before any).
@@ -275,7 +283,7 @@ mod tests {
 
     #[test]
     fn early_stopping_waits_patience_epochs_after_the_best() {
-        let mut stop = EarlyStopping::new(2).min_delta(0.01);
+        let mut stop = EarlyStopping::new(2).min_delta(0.01).unwrap();
         let losses = [1.0, 0.5, 0.495, 0.6, 0.4, 0.45, 0.41];
         let decisions: [Control; 7] =
             core::array::from_fn(|i| stop.observe(&metrics(i + 1, losses[i])));

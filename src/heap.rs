@@ -29,7 +29,7 @@
 //! std::thread::Builder::new().stack_size(2 << 20).spawn(|| {
 //!     let mut rng = SmallRng::seed_from_u64(1);
 //!     let mut net: Box<Big> = Big::random_boxed(&mut rng);
-//!     let mut opt = Sgd::boxed(0.01).momentum(0.9);
+//!     let mut opt = Sgd::boxed(0.01).unwrap().momentum(0.9).unwrap();
 //!     let mut data = vec![([0.5f32; 784], 3usize); 16];
 //!     net.train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng).unwrap();
 //! }).unwrap().join().unwrap();

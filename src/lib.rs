@@ -20,7 +20,7 @@
 //!
 //! let mut rng = SmallRng::seed_from_u64(7);
 //! let mut net = Xor::random(&mut rng); // seeded: the same on every machine
-//! let mut opt = Sgd::new(0.5).momentum(0.9); // updates the net in place
+//! let mut opt = Sgd::new(0.5)?.momentum(0.9)?; // updates the net in place
 //! let mut data = [
 //!     ([0.0, 0.0], [0.0]),
 //!     ([0.0, 1.0], [1.0]),
@@ -33,7 +33,7 @@
 //! let y: [f32; 1] = net.predict(&[1.0, 0.0]);
 //! assert!(y[0] > 0.5);
 //! assert_eq!(net.accuracy(&data), 1.0);
-//! # Ok::<(), constnet::TrainError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # From the mathematics to the API
@@ -155,6 +155,7 @@ pub mod metrics;
 pub mod network;
 pub mod optim;
 pub mod scalar;
+pub mod settings;
 #[allow(unsafe_code)] // the SIMD kernels; see the module's Safety section
 mod simd;
 pub mod tensors;
@@ -167,6 +168,7 @@ pub use matrix::Matrix;
 pub use network::{Gradients, Label, Network};
 pub use optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Scheduled, Sgd};
 pub use scalar::{Scalar, Vector, Zeroed};
+pub use settings::SettingError;
 pub use tensors::Tensors;
 pub use train::{Train, TrainError};
 
@@ -203,6 +205,7 @@ pub mod prelude {
     pub use crate::network::{Gradients, Label, Network};
     pub use crate::optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Sgd};
     pub use crate::scalar::{Scalar, Vector, Zeroed};
+    pub use crate::settings::SettingError;
     pub use crate::tensors::Tensors;
     pub use crate::train::{Train, TrainError};
     pub use bytemuck::Zeroable;

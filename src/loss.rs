@@ -193,7 +193,9 @@ impl<T: Scalar, const N: usize> Loss<[T; N], usize> for SoftmaxCrossEntropy {
 /// probabilities `ŷ` (the output of a [`Sigmoid`](crate::layer::Sigmoid)
 /// layer) against targets in `[0, 1]`. Gradient
 /// `(ŷ − y) / (N ŷ (1 − ŷ))`, with the denominator kept at least `1e-12`
-/// as PyTorch's `BCELoss` does.
+/// as PyTorch's `BCELoss` does. A target outside `[0, 1]` (or NaN) makes
+/// the loss NaN, so that training stops with
+/// [`Diverged`](crate::TrainError::Diverged) instead of learning from it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BinaryCrossEntropy;
 
@@ -202,11 +204,15 @@ impl<T: Scalar, const N: usize> Loss<[T; N], [T; N]> for BinaryCrossEntropy {
         let n = T::from_f64(N as f64);
         let eps = T::from_f64(1e-12);
         let mut sum = T::ZERO;
+        let mut targets_in_range = true;
         for ((g, &p), &t) in grad.iter_mut().zip(p).zip(target) {
+            targets_in_range &= t >= T::ZERO && t <= T::ONE;
             sum -= t * clamped_ln(p) + (T::ONE - t) * clamped_ln(T::ONE - p);
             *g = (p - t) / ((p * (T::ONE - p)).max(eps) * n);
         }
-        sum / n
+        // A target outside [0, 1] is not a probability: the loss says so
+        // with NaN, which training reports as `Diverged`.
+        if targets_in_range { sum / n } else { T::nan() }
     }
 }
 

@@ -130,7 +130,7 @@ where
 {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net: Box<N> = Box::new(N::random(&mut rng));
-    let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(T::from_f64(0.01)).momentum(T::from_f64(0.9)));
+    let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(T::from_f64(0.01)).unwrap().momentum(T::from_f64(0.9)).unwrap());
     let mut grads: Box<Gradients<N>> = Box::new(Zeroed::ZERO);
     let mut data = dataset::<T, I>(&mut rng);
     let inputs: Vec<[T; I]> = data.iter().map(|(x, _)| *x).collect();
@@ -186,7 +186,7 @@ fn w1_trains_and_predicts_without_allocating() {
     with_large_stack(|| {
         let mut rng = SmallRng::seed_from_u64(1);
         let mut net = W1::random(&mut rng);
-        let mut opt = Sgd::new(0.1);
+        let mut opt = Sgd::new(0.1).unwrap();
         let mut data: Vec<([f32; 2], [f32; 1])> = (0..64)
             .map(|_| {
                 (

@@ -28,7 +28,7 @@ const PROBE: &str = "CONSTNET_STACK_PROBE";
 fn train() {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = Big::random(&mut rng);
-    let mut opt = Sgd::new(0.01).momentum(0.9);
+    let mut opt = Sgd::new(0.01).unwrap().momentum(0.9).unwrap();
     let mut data = vec![([0.5f32; 784], 3usize); 16];
     net.train_epoch::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)
         .unwrap();

@@ -74,7 +74,7 @@
 //!
 //! let mut rng = SmallRng::seed_from_u64(1);
 //! let mut net = Net::random(&mut rng);
-//! let mut opt = Sgd::new(0.1);
+//! let mut opt = Sgd::new(0.1)?;
 //! let mut data = [([0.0, 1.0], [1.0]), ([1.0, 0.0], [-1.0])];
 //! let before = net.mean_loss(&data, &Mse)?;
 //! for _ in 0..50 {
@@ -82,7 +82,7 @@
 //! }
 //! assert!(net.mean_loss(&data, &Mse)? < before / 10.0);
 //! assert_eq!(Net::PARAMETERS, 2 * 4 + 4 + 4 + 4 * 1 + 1);
-//! # Ok::<(), constnet::TrainError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A layer's gradient is a value of its own type, so a layer is `Clone` and

@@ -6,6 +6,7 @@ use num_traits::Float;
 
 use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
+use crate::settings::{self, ScalarOf, SettingError};
 use crate::scalar::Scalar;
 
 /// How [`Adam`] applies weight decay `λ`.
@@ -40,9 +41,10 @@ pub enum WeightDecay<T> {
 ///     /// A 2-4-1 regressor.
 ///     struct Net<f32> { 2 => Dense<4>, Tanh, Dense<1> }
 /// }
-/// let adam: Adam<Net> = Adam::new(1e-3);
-/// let adamw: Adam<Net> = Adam::adamw(1e-3); // weight decay 0.01, decoupled
+/// let adam: Adam<Net> = Adam::new(1e-3)?;
+/// let adamw: Adam<Net> = Adam::adamw(1e-3)?; // weight decay 0.01, decoupled
 /// # let _ = (adam, adamw);
+/// # Ok::<(), constnet::SettingError>(())
 /// ```
 pub struct Adam<N: Network, S = Gradients<N>> {
     lr: N::Scalar,
@@ -58,23 +60,31 @@ pub struct Adam<N: Network, S = Gradients<N>> {
 
 impl<N: Network> Adam<N> {
     /// Adam with learning rate `lr` and PyTorch's defaults.
-    pub fn new(lr: N::Scalar) -> Self {
-        Self::with_state(lr)
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lr` is finite and greater than 0.
+    pub fn new(lr: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        Self::with_state(lr.scalar())
     }
 
     /// AdamW with learning rate `lr` and PyTorch's default decoupled weight
     /// decay, `0.01`.
-    pub fn adamw(lr: N::Scalar) -> Self {
-        Self::new(lr).decoupled_weight_decay(N::Scalar::from_f64(0.01))
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lr` is finite and greater than 0.
+    pub fn adamw(lr: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        Self::new(lr)?.decoupled_weight_decay(N::Scalar::from_f64(0.01))
     }
 }
 
 super::boxed_constructor!(Adam);
 
 impl<N: Network, S: State<N>> Adam<N, S> {
-    fn with_state(lr: N::Scalar) -> Self {
-        Adam {
-            lr,
+    fn with_state(lr: N::Scalar) -> Result<Self, SettingError> {
+        Ok(Adam {
+            lr: settings::positive("learning rate", lr)?,
             beta1: N::Scalar::from_f64(0.9),
             beta2: N::Scalar::from_f64(0.999),
             eps: N::Scalar::from_f64(1e-8),
@@ -83,38 +93,71 @@ impl<N: Network, S: State<N>> Adam<N, S> {
             steps: 0,
             m: S::zeroed(),
             v: S::zeroed(),
-        }
+        })
     }
 
     /// Sets `β₁` and `β₂`, the decay rates of the two moments.
-    pub fn betas(mut self, beta1: N::Scalar, beta2: N::Scalar) -> Self {
-        (self.beta1, self.beta2) = (beta1, beta2);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless both are in `[0, 1)` (at 1 the bias
+    /// correction would divide by zero).
+    pub fn betas(
+        mut self,
+        beta1: impl ScalarOf<N::Scalar>,
+        beta2: impl ScalarOf<N::Scalar>,
+    ) -> Result<Self, SettingError> {
+        self.beta1 = settings::fraction("beta1", beta1.scalar())?;
+        self.beta2 = settings::fraction("beta2", beta2.scalar())?;
+        Ok(self)
     }
 
     /// Sets `ε`, added to the denominator.
-    pub fn eps(mut self, eps: N::Scalar) -> Self {
-        self.eps = eps;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `eps` is finite and greater than 0: with
+    /// `ε = 0` a parameter whose gradient has always been 0 (an input that
+    /// is always 0) would be updated by `0 / 0`.
+    pub fn eps(mut self, eps: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.eps = settings::positive("eps", eps.scalar())?;
+        Ok(self)
     }
 
     /// L2 weight decay `λ`, added to the gradient (Adam's own form).
-    pub fn weight_decay(mut self, lambda: N::Scalar) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lambda` is finite and at least 0.
+    pub fn weight_decay(mut self, lambda: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        let lambda = settings::non_negative("weight decay", lambda.scalar())?;
         self.weight_decay = WeightDecay::L2(lambda);
-        self
+        Ok(self)
     }
 
     /// Decoupled weight decay `λ` (AdamW): `θ ← θ (1 − η λ)` each step.
-    pub fn decoupled_weight_decay(mut self, lambda: N::Scalar) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lambda` is finite and at least 0.
+    pub fn decoupled_weight_decay(
+        mut self,
+        lambda: impl ScalarOf<N::Scalar>,
+    ) -> Result<Self, SettingError> {
+        let lambda = settings::non_negative("weight decay", lambda.scalar())?;
         self.weight_decay = WeightDecay::Decoupled(lambda);
-        self
+        Ok(self)
     }
 
     /// Scales the gradient down to Euclidean norm `max_norm` when it is
     /// longer, before the step (PyTorch's `clip_grad_norm_`).
-    pub fn clip_norm(mut self, max_norm: N::Scalar) -> Self {
-        self.clip = Some(max_norm);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `max_norm` is finite and greater than 0.
+    pub fn clip_norm(mut self, max_norm: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.clip = Some(settings::positive("clip norm", max_norm.scalar())?);
+        Ok(self)
     }
 
     /// How many steps have been taken.
@@ -133,8 +176,9 @@ impl<N: Network, S> LearningRate for Adam<N, S> {
     fn learning_rate(&self) -> N::Scalar {
         self.lr
     }
-    fn set_learning_rate(&mut self, lr: N::Scalar) {
-        self.lr = lr;
+    fn set_learning_rate(&mut self, lr: N::Scalar) -> Result<(), SettingError> {
+        self.lr = settings::non_negative("learning rate", lr)?;
+        Ok(())
     }
 }
 

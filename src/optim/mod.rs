@@ -34,8 +34,15 @@ macro_rules! boxed_constructor {
             #[doc = concat!("[`", stringify!($name), "::new`] with its state, and training's")]
             /// gradient buffer, on the heap: for networks too big for the
             /// stack (see [`heap`](crate::heap)).
-            pub fn boxed(lr: N::Scalar) -> Self {
-                Self::with_state(lr)
+            ///
+            /// # Errors
+            ///
+            /// [`SettingError`](crate::SettingError) unless `lr` is finite
+            /// and greater than 0.
+            pub fn boxed(
+                lr: impl crate::settings::ScalarOf<N::Scalar>,
+            ) -> Result<Self, crate::SettingError> {
+                Self::with_state(lr.scalar())
             }
         }
     };
@@ -474,8 +481,15 @@ pub trait LearningRate {
     type Scalar: Scalar;
     /// The learning rate `η`.
     fn learning_rate(&self) -> Self::Scalar;
-    /// Changes the learning rate for the following steps.
-    fn set_learning_rate(&mut self, lr: Self::Scalar);
+    /// Changes the learning rate for the following steps. Unlike a
+    /// constructor's, this rate may be 0, which leaves the parameters as
+    /// they are (a [`Cosine`] schedule ends there).
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`](crate::SettingError) unless `lr` is finite and at
+    /// least 0; the rate is then unchanged.
+    fn set_learning_rate(&mut self, lr: Self::Scalar) -> Result<(), crate::SettingError>;
 }
 
 /// The factor that scales `grads` down to Euclidean norm `max_norm` when

@@ -4,6 +4,7 @@ use core::fmt;
 
 use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
+use crate::settings::{self, ScalarOf, SettingError};
 use num_traits::Float;
 
 use crate::scalar::{Scalar, Zeroed};
@@ -32,17 +33,21 @@ pub struct RmsProp<N: Network, S = Gradients<N>> {
 
 impl<N: Network> RmsProp<N> {
     /// RMSprop with learning rate `lr` and PyTorch's defaults.
-    pub fn new(lr: N::Scalar) -> Self {
-        Self::with_state(lr)
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lr` is finite and greater than 0.
+    pub fn new(lr: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        Self::with_state(lr.scalar())
     }
 }
 
 super::boxed_constructor!(RmsProp);
 
 impl<N: Network, S: State<N>> RmsProp<N, S> {
-    fn with_state(lr: N::Scalar) -> Self {
-        RmsProp {
-            lr,
+    fn with_state(lr: N::Scalar) -> Result<Self, SettingError> {
+        Ok(RmsProp {
+            lr: settings::positive("learning rate", lr)?,
             alpha: N::Scalar::from_f64(0.99),
             eps: N::Scalar::from_f64(1e-8),
             momentum: N::Scalar::ZERO,
@@ -50,38 +55,59 @@ impl<N: Network, S: State<N>> RmsProp<N, S> {
             clip: None,
             square_avg: S::zeroed(),
             buffer: S::zeroed(),
-        }
+        })
     }
 
     /// Sets the smoothing constant `α` of the squared-gradient average.
-    pub fn alpha(mut self, alpha: N::Scalar) -> Self {
-        self.alpha = alpha;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `alpha` is in `[0, 1)`.
+    pub fn alpha(mut self, alpha: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.alpha = settings::fraction("alpha", alpha.scalar())?;
+        Ok(self)
     }
 
     /// Sets `ε`, added to the denominator.
-    pub fn eps(mut self, eps: N::Scalar) -> Self {
-        self.eps = eps;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `eps` is finite and greater than 0: with
+    /// `ε = 0` a parameter whose gradient is 0 would be updated by `0 / 0`.
+    pub fn eps(mut self, eps: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.eps = settings::positive("eps", eps.scalar())?;
+        Ok(self)
     }
 
     /// Sets momentum `μ`.
-    pub fn momentum(mut self, mu: N::Scalar) -> Self {
-        self.momentum = mu;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `mu` is in `[0, 1)`.
+    pub fn momentum(mut self, mu: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.momentum = settings::fraction("momentum", mu.scalar())?;
+        Ok(self)
     }
 
     /// L2 weight decay `λ`, added to the gradient.
-    pub fn weight_decay(mut self, lambda: N::Scalar) -> Self {
-        self.weight_decay = lambda;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lambda` is finite and at least 0.
+    pub fn weight_decay(mut self, lambda: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.weight_decay = settings::non_negative("weight decay", lambda.scalar())?;
+        Ok(self)
     }
 
     /// Scales the gradient down to Euclidean norm `max_norm` when it is
     /// longer, before the step (PyTorch's `clip_grad_norm_`).
-    pub fn clip_norm(mut self, max_norm: N::Scalar) -> Self {
-        self.clip = Some(max_norm);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `max_norm` is finite and greater than 0.
+    pub fn clip_norm(mut self, max_norm: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.clip = Some(settings::positive("clip norm", max_norm.scalar())?);
+        Ok(self)
     }
 
     /// The running average of squared gradients, `v`.
@@ -95,8 +121,9 @@ impl<N: Network, S> LearningRate for RmsProp<N, S> {
     fn learning_rate(&self) -> N::Scalar {
         self.lr
     }
-    fn set_learning_rate(&mut self, lr: N::Scalar) {
-        self.lr = lr;
+    fn set_learning_rate(&mut self, lr: N::Scalar) -> Result<(), SettingError> {
+        self.lr = settings::non_negative("learning rate", lr)?;
+        Ok(())
     }
 }
 

@@ -8,12 +8,38 @@ use num_traits::Float;
 use super::{LearningRate, Optimizer, StepError};
 use crate::network::{Gradients, Network};
 use crate::scalar::Scalar;
+use crate::settings::{self, SettingError};
 
 /// A learning rate as a function of time `t` (counted in steps or epochs,
 /// from 0) and the initial rate `base`.
 pub trait Schedule {
     /// The learning rate at time `t`.
     fn at(&self, base: f64, t: u32) -> f64;
+
+    /// Checks the schedule's settings for an initial rate `base`; called by
+    /// [`Scheduled::new`]. Nothing is checked by default.
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] for a setting out of its range.
+    fn check(&self, base: f64) -> Result<(), SettingError> {
+        let _ = base;
+        Ok(())
+    }
+}
+
+/// A decay factor: in `(0, 1]`, so that a schedule lowers the rate and
+/// never makes it 0 or infinite by itself.
+fn decay_factor(gamma: f64) -> Result<(), SettingError> {
+    if gamma > 0.0 && gamma <= 1.0 {
+        Ok(())
+    } else {
+        Err(SettingError {
+            setting: "gamma",
+            value: gamma,
+            range: "in (0, 1]",
+        })
+    }
 }
 
 /// Multiplies the rate by `gamma` every `every` units of time: `η₀ γ^⌊t/every⌋`
@@ -31,6 +57,12 @@ impl Schedule for StepDecay {
         let drops = t.checked_div(self.every).unwrap_or(0);
         base * Float::powi(self.gamma, i32::try_from(drops).unwrap_or(i32::MAX))
     }
+
+    /// `every` at least 1, `gamma` in `(0, 1]`.
+    fn check(&self, _: f64) -> Result<(), SettingError> {
+        settings::at_least_one("every", self.every)?;
+        decay_factor(self.gamma)
+    }
 }
 
 /// Multiplies the rate by `gamma` every unit of time: `η₀ γ^t` (PyTorch's
@@ -44,6 +76,11 @@ pub struct Exponential {
 impl Schedule for Exponential {
     fn at(&self, base: f64, t: u32) -> f64 {
         base * Float::powi(self.gamma, i32::try_from(t).unwrap_or(i32::MAX))
+    }
+
+    /// `gamma` in `(0, 1]`.
+    fn check(&self, _: f64) -> Result<(), SettingError> {
+        decay_factor(self.gamma)
     }
 }
 
@@ -63,6 +100,20 @@ impl Schedule for Cosine {
     fn at(&self, base: f64, t: u32) -> f64 {
         let phase = f64::from(t) / f64::from(self.period.max(1));
         self.min + (base - self.min) * (1.0 + Float::cos(PI * phase)) / 2.0
+    }
+
+    /// `period` at least 1, `min` in `[0, base]`.
+    fn check(&self, base: f64) -> Result<(), SettingError> {
+        settings::at_least_one("period", self.period)?;
+        if self.min >= 0.0 && self.min <= base {
+            Ok(())
+        } else {
+            Err(SettingError {
+                setting: "min",
+                value: self.min,
+                range: "in [0, the initial rate]",
+            })
+        }
     }
 }
 
@@ -87,8 +138,9 @@ impl Schedule for Cosine {
 ///     struct Net<f64> { 2 => Dense<4>, Tanh, Dense<1> }
 /// }
 /// let opt: Scheduled<Sgd<Net>, Cosine> =
-///     Scheduled::new(Sgd::new(0.1).momentum(0.9), Cosine { period: 100, min: 0.0 });
+///     Scheduled::new(Sgd::new(0.1)?.momentum(0.9)?, Cosine { period: 100, min: 0.0 })?;
 /// # let _ = opt;
+/// # Ok::<(), constnet::SettingError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Scheduled<O, S> {
@@ -101,21 +153,32 @@ pub struct Scheduled<O, S> {
 
 impl<O: LearningRate, S: Schedule> Scheduled<O, S> {
     /// Wraps `inner`, whose current learning rate becomes `η₀`.
-    pub fn new(inner: O, schedule: S) -> Self {
-        Scheduled {
-            base: inner.learning_rate().as_f64(),
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] if the schedule's settings are out of range for
+    /// that rate ([`Schedule::check`]).
+    pub fn new(inner: O, schedule: S) -> Result<Self, SettingError> {
+        let base = inner.learning_rate().as_f64();
+        schedule.check(base)?;
+        Ok(Scheduled {
+            base,
             inner,
             schedule,
             every: 1,
             steps: 0,
-        }
+        })
     }
 
     /// Advances time once every `steps` optimiser steps (e.g. once per
     /// epoch of that many batches).
-    pub fn every(mut self, steps: u32) -> Self {
-        self.every = steps.max(1);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] if `steps` is 0.
+    pub fn every(mut self, steps: u32) -> Result<Self, SettingError> {
+        self.every = settings::at_least_one("every", steps)?;
+        Ok(self)
     }
 
     /// The time the next step will use.
@@ -137,9 +200,13 @@ impl<O: LearningRate, S: Schedule> Scheduled<O, S> {
     ) -> Result<(), StepError> {
         let before = self.inner.learning_rate();
         let lr = self.schedule.at(self.base, self.time());
-        self.inner.set_learning_rate(O::Scalar::from_f64(lr));
+        // The schedules here give rates in [0, η₀]; a rate another
+        // schedule gives that the optimiser refuses (NaN) leaves the
+        // previous one in place.
+        let _ = self.inner.set_learning_rate(O::Scalar::from_f64(lr));
         if let Err(refused) = step(&mut self.inner) {
-            self.inner.set_learning_rate(before);
+            // `before` was accepted once, so it is accepted again.
+            let _ = self.inner.set_learning_rate(before);
             return Err(refused);
         }
         self.steps = self.steps.saturating_add(1);
@@ -172,8 +239,9 @@ impl<O: LearningRate, S> LearningRate for Scheduled<O, S> {
         self.inner.learning_rate()
     }
     /// Sets the initial rate `η₀` the schedule scales from.
-    fn set_learning_rate(&mut self, lr: O::Scalar) {
-        self.base = lr.as_f64();
+    fn set_learning_rate(&mut self, lr: O::Scalar) -> Result<(), SettingError> {
+        self.base = settings::non_negative("learning rate", lr)?.as_f64();
+        Ok(())
     }
 }
 

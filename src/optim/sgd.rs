@@ -4,6 +4,7 @@ use core::fmt;
 
 use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
+use crate::settings::{self, ScalarOf, SettingError};
 use crate::scalar::{Scalar, Zeroed};
 
 /// The momentum term of [`Sgd`].
@@ -51,8 +52,13 @@ pub enum Momentum<T> {
 ///     /// A 2-4-1 regressor.
 ///     struct Net<f64> { 2 => Dense<4>, Tanh, Dense<1> }
 /// }
-/// let opt: Sgd<Net> = Sgd::new(0.1).nesterov(0.9).weight_decay(1e-4);
+/// let opt: Sgd<Net> = Sgd::new(0.1)?.nesterov(0.9)?.weight_decay(1e-4)?;
 /// assert_eq!(opt.learning_rate(), 0.1);
+///
+/// // A setting out of its range is refused where it is made:
+/// let err = Sgd::<Net>::new(0.1)?.momentum(1.5).unwrap_err();
+/// assert_eq!(err.to_string(), "momentum = 1.5 is out of range: it must be in [0, 1)");
+/// # Ok::<(), constnet::SettingError>(())
 /// ```
 pub struct Sgd<N: Network, S = Gradients<N>> {
     lr: N::Scalar,
@@ -65,48 +71,68 @@ pub struct Sgd<N: Network, S = Gradients<N>> {
 
 impl<N: Network> Sgd<N> {
     /// Plain SGD with learning rate `lr`, no momentum, no weight decay.
-    pub fn new(lr: N::Scalar) -> Self {
-        Self::with_state(lr)
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lr` is finite and greater than 0.
+    pub fn new(lr: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        Self::with_state(lr.scalar())
     }
 }
 
 super::boxed_constructor!(Sgd);
 
 impl<N: Network, S: State<N>> Sgd<N, S> {
-    fn with_state(lr: N::Scalar) -> Self {
-        Sgd {
-            lr,
+    fn with_state(lr: N::Scalar) -> Result<Self, SettingError> {
+        Ok(Sgd {
+            lr: settings::positive("learning rate", lr)?,
             momentum: Momentum::None,
             weight_decay: N::Scalar::ZERO,
             clip: None,
             pytorch_form: false,
             velocity: S::zeroed(),
-        }
+        })
     }
 
     /// Sets classical momentum `alpha` (`0` turns it off).
-    pub fn momentum(mut self, alpha: N::Scalar) -> Self {
-        self.momentum = Momentum::Classic(alpha);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `alpha` is in `[0, 1)`.
+    pub fn momentum(mut self, alpha: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.momentum = Momentum::Classic(settings::fraction("momentum", alpha.scalar())?);
+        Ok(self)
     }
 
     /// Sets Nesterov momentum `alpha`.
-    pub fn nesterov(mut self, alpha: N::Scalar) -> Self {
-        self.momentum = Momentum::Nesterov(alpha);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `alpha` is in `[0, 1)`.
+    pub fn nesterov(mut self, alpha: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.momentum = Momentum::Nesterov(settings::fraction("momentum", alpha.scalar())?);
+        Ok(self)
     }
 
     /// Sets L2 weight decay `lambda`: `λ θ` is added to every gradient.
-    pub fn weight_decay(mut self, lambda: N::Scalar) -> Self {
-        self.weight_decay = lambda;
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `lambda` is finite and at least 0.
+    pub fn weight_decay(mut self, lambda: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.weight_decay = settings::non_negative("weight decay", lambda.scalar())?;
+        Ok(self)
     }
 
     /// Scales the gradient down to Euclidean norm `max_norm` when it is
     /// longer, before the step (PyTorch's `clip_grad_norm_`).
-    pub fn clip_norm(mut self, max_norm: N::Scalar) -> Self {
-        self.clip = Some(max_norm);
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`SettingError`] unless `max_norm` is finite and greater than 0.
+    pub fn clip_norm(mut self, max_norm: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
+        self.clip = Some(settings::positive("clip norm", max_norm.scalar())?);
+        Ok(self)
     }
 
     /// Keeps momentum as PyTorch does, as the velocity `v ← α v + g` with
@@ -156,8 +182,9 @@ impl<N: Network, S> LearningRate for Sgd<N, S> {
     fn learning_rate(&self) -> N::Scalar {
         self.lr
     }
-    fn set_learning_rate(&mut self, lr: N::Scalar) {
-        self.lr = lr;
+    fn set_learning_rate(&mut self, lr: N::Scalar) -> Result<(), SettingError> {
+        self.lr = settings::non_negative("learning rate", lr)?;
+        Ok(())
     }
 }
 

@@ -38,7 +38,7 @@ mod compiled {
 fn trained() -> Custom {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Custom::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let mut data = custom_layers::data();
     for _ in 0..100 {
         net.train_epoch::<4>(&mut data, &Mse, &mut opt, &mut rng)
@@ -190,7 +190,7 @@ fn built_on_the_heap_like_on_the_stack() {
     let mut boxed: Box<Custom> = Custom::random_boxed(&mut rng);
     let stack = Custom::random(&mut SmallRng::seed_from_u64(4));
     assert_eq!(bits(&*boxed), bits(&stack));
-    let mut opt = Sgd::boxed(0.05).momentum(0.9);
+    let mut opt = Sgd::boxed(0.05).unwrap().momentum(0.9).unwrap();
     let mut data = custom_layers::data();
     let first = boxed.mean_loss(&data, &Mse).unwrap();
     for _ in 0..100 {
@@ -209,7 +209,7 @@ fn a_network_inside_another_trains() {
         .into_iter()
         .map(|(x, [y])| (x, [y, -y]))
         .collect();
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let first = net.mean_loss(&data, &Mse).unwrap();
     for _ in 0..200 {
         net.train_epoch::<4>(&mut data, &Mse, &mut opt, &mut rng)

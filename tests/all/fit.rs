@@ -28,7 +28,7 @@ fn the_observer_sees_every_epoch_with_validation_metrics() -> Result<(), FitErro
     let (train, validation) = split(&mut data, 0.25, &mut rng);
     assert_eq!(validation.len(), 30);
     let mut net = Blobs::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let mut seen = Vec::new();
     let report = net.fit::<8>(
         train,
@@ -66,7 +66,7 @@ fn the_observer_can_stop_training() -> Result<(), FitError> {
     let mut rng = SmallRng::seed_from_u64(2);
     let mut data = blobs(&mut rng, 10);
     let mut net = Blobs::random(&mut rng);
-    let mut opt = Sgd::new(0.05);
+    let mut opt = Sgd::new(0.05).unwrap();
     let report = net.fit::<4>(
         &mut data,
         &[],
@@ -93,9 +93,9 @@ fn early_stopping_ends_a_run_whose_validation_loss_stalls() -> Result<(), FitErr
     let mut data = blobs(&mut rng, 40);
     let (train, validation) = split(&mut data, 0.25, &mut rng);
     let mut net = Blobs::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     // A large min_delta: improvement soon becomes too small to count.
-    let mut stop = EarlyStopping::new(3).min_delta(0.05);
+    let mut stop = EarlyStopping::new(3).min_delta(0.05).unwrap();
     let report = net.fit::<8>(
         train,
         validation,
@@ -119,11 +119,11 @@ fn early_stopping_can_be_reused_for_another_run() -> Result<(), FitError> {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut data = blobs(&mut rng, 40);
     let (train, validation) = split(&mut data, 0.25, &mut rng);
-    let mut stop = EarlyStopping::new(3).min_delta(0.05);
+    let mut stop = EarlyStopping::new(3).min_delta(0.05).unwrap();
     let mut reports = Vec::new();
     for _ in 0..2 {
         let mut net = Blobs::random(&mut SmallRng::seed_from_u64(5));
-        let mut opt = Sgd::new(0.05).momentum(0.9);
+        let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
         let mut rng = SmallRng::seed_from_u64(6);
         let report = net.fit::<8>(
             train,
@@ -171,7 +171,7 @@ fn divergence_names_its_epoch_and_batch() {
         .map(|(x, c)| (x, core::array::from_fn(|k| f64::from(u8::from(k == c)))))
         .collect();
     let mut net = Blobs::random(&mut rng);
-    let mut opt = Sgd::new(1e30);
+    let mut opt = Sgd::new(1e30).unwrap();
     let err = net
         .fit::<30>(
             &mut data,

@@ -43,7 +43,7 @@ fn a_network_larger_than_the_stack_trains_on_a_2_mib_thread() {
         .spawn(|| {
             let mut rng = SmallRng::seed_from_u64(1);
             let mut net = Big::random_boxed(&mut rng);
-            let mut opt = Sgd::boxed(0.02).momentum(0.9);
+            let mut opt = Sgd::boxed(0.02).unwrap().momentum(0.9).unwrap();
             let mut data = images(80);
             let before = net.mean_loss(&data, &SoftmaxCrossEntropy).unwrap();
             let mut last = before;
@@ -53,7 +53,7 @@ fn a_network_larger_than_the_stack_trains_on_a_2_mib_thread() {
                     .unwrap();
             }
             let after = net.mean_loss(&data, &SoftmaxCrossEntropy).unwrap();
-            let mut adam = Adam::boxed(1e-3);
+            let mut adam = Adam::boxed(1e-3).unwrap();
             net.train_batch(&[data[0]; 4], &SoftmaxCrossEntropy, &mut adam)
                 .unwrap();
             (before, last, after, net.accuracy(&data))
@@ -116,8 +116,8 @@ fn heap_constructors_match_the_stack_ones() {
         ([0.1, 0.2, -0.3], [0.0, 1.0]),
     ];
     let (mut x, mut y) = (a.clone(), a);
-    let mut inline = Sgd::new(0.1).momentum(0.9);
-    let mut boxed = Sgd::boxed(0.1).momentum(0.9);
+    let mut inline = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
+    let mut boxed = Sgd::boxed(0.1).unwrap().momentum(0.9).unwrap();
     for _ in 0..3 {
         x.train_batch(&data, &Mse, &mut inline).unwrap();
         y.train_batch(&data, &Mse, &mut boxed).unwrap();

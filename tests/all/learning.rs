@@ -105,7 +105,7 @@ fn bits<V: Tensors<f32>>(v: &V) -> Vec<u32> {
 fn train_xor<const B: usize>(seed: u64, lr: f32, epochs: usize) -> Result<Xor, TrainError> {
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut net = Xor::random(&mut rng);
-    let mut opt = Sgd::new(lr).momentum(0.9);
+    let mut opt = Sgd::new(lr).unwrap().momentum(0.9).unwrap();
     let mut data = xor_data();
     for _ in 0..epochs {
         net.train_epoch::<B>(&mut data, &Mse, &mut opt, &mut rng)?;
@@ -127,7 +127,7 @@ fn assert_solves_xor(net: &Xor) {
 fn xor_reaches_full_accuracy() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(7);
     let mut net = Xor::random(&mut rng);
-    let mut opt = Sgd::new(0.5).momentum(0.9);
+    let mut opt = Sgd::new(0.5).unwrap().momentum(0.9).unwrap();
     let mut data = xor_data();
     let before = net.mean_loss(&data, &Mse)?;
     for _ in 0..500 {
@@ -146,7 +146,7 @@ fn xor_reaches_full_accuracy() -> Result<(), TrainError> {
 fn xor_with_binary_cross_entropy() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(7);
     let mut net = Xor::random(&mut rng);
-    let mut opt = Sgd::new(0.2).momentum(0.9);
+    let mut opt = Sgd::new(0.2).unwrap().momentum(0.9).unwrap();
     let mut data = xor_data();
     for _ in 0..500 {
         net.train_epoch::<4>(&mut data, &BinaryCrossEntropy, &mut opt, &mut rng)?;
@@ -160,7 +160,7 @@ fn xor_with_binary_cross_entropy() -> Result<(), TrainError> {
 fn sine_regression_on_a_grid() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = Sine::random(&mut rng);
-    let mut opt = Sgd::new(0.02).momentum(0.9);
+    let mut opt = Sgd::new(0.02).unwrap().momentum(0.9).unwrap();
     // 250 = 15 × 16 + 10: every epoch ends with a partial batch.
     let mut data = sine_samples(&mut rng, 250);
     let grid = sine_grid(1001);
@@ -168,7 +168,7 @@ fn sine_regression_on_a_grid() -> Result<(), TrainError> {
     let epochs = 800;
     for epoch in 0..epochs {
         if epoch == epochs * 4 / 5 {
-            opt.set_learning_rate(0.002);
+            opt.set_learning_rate(0.002).unwrap();
         }
         net.train_epoch::<16>(&mut data, &Mse, &mut opt, &mut rng)?;
     }
@@ -185,13 +185,13 @@ fn sine_regression_on_a_grid() -> Result<(), TrainError> {
 fn spiral_with_softmax_cross_entropy_on_class_indices() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Spiral::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let mut train = spiral(100, 100);
     let test = spiral(200, 300);
     assert!(net.accuracy(&test) < 0.6);
     for epoch in 0..300 {
         if epoch == 240 {
-            opt.set_learning_rate(0.005);
+            opt.set_learning_rate(0.005).unwrap();
         }
         net.train_epoch::<16>(&mut train, &SoftmaxCrossEntropy, &mut opt, &mut rng)?;
     }
@@ -205,13 +205,13 @@ fn spiral_with_softmax_cross_entropy_on_class_indices() -> Result<(), TrainError
 fn spiral_with_softmax_layer_and_cross_entropy_on_one_hot() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = SpiralProb::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let mut train = one_hot(&spiral(100, 100));
     let test = one_hot(&spiral(200, 300));
     assert!(net.accuracy(&test) < 0.6);
     for epoch in 0..300 {
         if epoch == 240 {
-            opt.set_learning_rate(0.005);
+            opt.set_learning_rate(0.005).unwrap();
         }
         net.train_epoch::<16>(&mut train, &CrossEntropy, &mut opt, &mut rng)?;
     }
@@ -254,7 +254,7 @@ fn a_partial_last_batch_is_the_mean_over_the_samples_it_has() -> Result<(), Trai
     let mut rng = SmallRng::seed_from_u64(5);
     let net = Sine::random(&mut rng);
     let data = sine_samples(&mut rng, 5);
-    let opt = Sgd::new(0.1).momentum(0.9);
+    let opt = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
 
     let (mut a, mut opt_a, mut data_a) = (net.clone(), opt.clone(), data.clone());
     let (mut b, mut opt_b, mut data_b) = (net.clone(), opt.clone(), data.clone());
@@ -288,7 +288,7 @@ fn a_partial_last_batch_is_the_mean_over_the_samples_it_has() -> Result<(), Trai
 fn train_spiral(seed: u64) -> Result<(Spiral, Sgd<Spiral>, f32), TrainError> {
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut net = Spiral::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let mut data = spiral(100, 20);
     let mut loss = 0.0;
     for _ in 0..20 {
@@ -318,7 +318,7 @@ fn only_the_shuffling_seed_differs() -> Result<(), TrainError> {
     let net = Xor::random(&mut SmallRng::seed_from_u64(1));
     let run = |seed| -> Result<Xor, TrainError> {
         let (mut net, mut rng) = (net.clone(), SmallRng::seed_from_u64(seed));
-        let mut opt = Sgd::new(0.1).momentum(0.9);
+        let mut opt = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
         let mut data = xor_data();
         for _ in 0..10 {
             net.train_epoch::<2>(&mut data, &Mse, &mut opt, &mut rng)?;
@@ -334,7 +334,7 @@ fn only_the_shuffling_seed_differs() -> Result<(), TrainError> {
 fn an_absurd_learning_rate_diverges_and_leaves_the_state_as_it_was() {
     let mut rng = SmallRng::seed_from_u64(4);
     let mut net = Sine::random(&mut rng);
-    let mut opt = Sgd::new(1e30).momentum(0.9);
+    let mut opt = Sgd::new(1e30).unwrap().momentum(0.9).unwrap();
     let mut data = sine_samples(&mut rng, 8); // one batch of 8
     for call in 0..10 {
         let (net_before, opt_before) = (net.clone(), opt.clone());
@@ -367,7 +367,7 @@ fn an_absurd_learning_rate_diverges_and_leaves_the_state_as_it_was() {
 fn a_nan_in_the_data_diverges_and_leaves_the_state_as_it_was() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(7);
     let mut net = Xor::random(&mut rng);
-    let mut opt = Sgd::new(0.5).momentum(0.9);
+    let mut opt = Sgd::new(0.5).unwrap().momentum(0.9).unwrap();
     let mut data = xor_data();
     for _ in 0..20 {
         net.train_epoch::<4>(&mut data, &Mse, &mut opt, &mut rng)?;
@@ -424,7 +424,7 @@ fn cross_entropy_on_one_hot_targets_accepts_a_confident_right_answer() {
     // Logits 100 and -100: the probabilities are [1, 0] in f32.
     let mut net = Tiny::new(Chain(Dense::new([[100.0], [-100.0]], [0.0; 2]), Softmax));
     assert_eq!(net.predict(&[1.0]), [1.0, 0.0]);
-    let mut opt = Sgd::new(0.1);
+    let mut opt = Sgd::new(0.1).unwrap();
     let mut grad = [0.0f32; 2];
     let loss = CrossEntropy.loss_grad(&[1.0, 0.0], &[1.0, 0.0], &mut grad);
     assert_eq!(loss, 0.0);
@@ -446,7 +446,7 @@ fn a_nan_in_a_later_batch_is_reported_with_its_index() {
         let mut data = sine_samples(&mut rng, 8);
         data[3].0[0] = f32::NAN;
         let mut trained = net.clone();
-        let mut opt = Sgd::new(0.1);
+        let mut opt = Sgd::new(0.1).unwrap();
         let err = trained.train_epoch::<2>(
             &mut data,
             &Mse,
@@ -472,7 +472,7 @@ fn a_nan_in_a_later_batch_is_reported_with_its_index() {
 fn an_out_of_range_class_diverges() -> Result<(), TrainError> {
     let mut rng = SmallRng::seed_from_u64(3);
     let mut net = Spiral::random(&mut rng);
-    let mut opt = Sgd::new(0.05).momentum(0.9);
+    let mut opt = Sgd::new(0.05).unwrap().momentum(0.9).unwrap();
     let mut data = spiral(1, 4);
     net.train_epoch::<12>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng)?;
     data[5].1 = 3;
@@ -491,7 +491,7 @@ fn an_out_of_range_class_diverges() -> Result<(), TrainError> {
         .map(|&([x, y], class)| ([x.into(), y.into()], class))
         .collect();
     let mut net = SpiralProb::random(&mut rng);
-    let mut opt = Sgd::new(0.05);
+    let mut opt = Sgd::new(0.05).unwrap();
     let before = net.clone();
     let err = net.train_epoch::<12>(&mut data, &CrossEntropy, &mut opt, &mut rng);
     assert!(
@@ -507,7 +507,7 @@ fn empty_data_is_an_error() {
     let mut rng = SmallRng::seed_from_u64(0);
     let mut net = Xor::random(&mut rng);
     let before = net.clone();
-    let mut opt = Sgd::new(0.1);
+    let mut opt = Sgd::new(0.1).unwrap();
     let mut empty: [([f32; 2], [f32; 1]); 0] = [];
     assert_eq!(
         net.train_epoch::<4>(&mut empty, &Mse, &mut opt, &mut rng),

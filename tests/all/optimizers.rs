@@ -55,25 +55,25 @@ fn assert_close(got: [f64; 3], want: [f64; 3]) {
 
 #[test]
 fn adam_matches_pytorch() {
-    assert_close(run(Adam::new(0.1)), ADAM);
-    assert_close(run(Adam::new(0.1).weight_decay(0.1)), ADAM_L2);
-    assert_close(run(Adam::new(0.05).betas(0.8, 0.9).eps(1e-3)), ADAM_BETAS);
+    assert_close(run(Adam::new(0.1).unwrap()), ADAM);
+    assert_close(run(Adam::new(0.1).unwrap().weight_decay(0.1).unwrap()), ADAM_L2);
+    assert_close(run(Adam::new(0.05).unwrap().betas(0.8, 0.9).unwrap().eps(1e-3).unwrap()), ADAM_BETAS);
 }
 
 #[test]
 fn adamw_matches_pytorch() {
-    assert_close(run(Adam::adamw(0.1)), ADAMW);
+    assert_close(run(Adam::adamw(0.1).unwrap()), ADAMW);
     // AdamW's decay is not Adam's L2 term.
     assert!((ADAMW[0] - ADAM_L2[0]).abs() > 1e-3);
 }
 
 #[test]
 fn rmsprop_matches_pytorch() {
-    assert_close(run(RmsProp::new(0.01)), RMSPROP);
-    let opt = RmsProp::new(0.01)
-        .alpha(0.9)
-        .momentum(0.9)
-        .weight_decay(0.1);
+    assert_close(run(RmsProp::new(0.01).unwrap()), RMSPROP);
+    let opt = RmsProp::new(0.01).unwrap()
+        .alpha(0.9).unwrap()
+        .momentum(0.9).unwrap()
+        .weight_decay(0.1).unwrap();
     assert_close(run(opt), RMSPROP_MOMENTUM_DECAY);
 }
 
@@ -83,19 +83,19 @@ fn a_schedule_drives_either_form_of_momentum() {
         period: 3,
         min: 0.01,
     };
-    let sgd = || Sgd::new(0.1).momentum(0.9);
-    assert_close(run(Scheduled::new(sgd(), cosine)), SGD_COSINE_DISPLACEMENT);
+    let sgd = || Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
+    assert_close(run(Scheduled::new(sgd(), cosine).unwrap()), SGD_COSINE_DISPLACEMENT);
     assert_close(
-        run(Scheduled::new(sgd().pytorch_form(), cosine)),
+        run(Scheduled::new(sgd().pytorch_form(), cosine).unwrap()),
         SGD_COSINE_PYTORCH,
     );
-    let nesterov = || Sgd::new(0.1).nesterov(0.9);
+    let nesterov = || Sgd::new(0.1).unwrap().nesterov(0.9).unwrap();
     assert_close(
-        run(Scheduled::new(nesterov(), cosine)),
+        run(Scheduled::new(nesterov(), cosine).unwrap()),
         NESTEROV_COSINE_DISPLACEMENT,
     );
     assert_close(
-        run(Scheduled::new(nesterov().pytorch_form(), cosine)),
+        run(Scheduled::new(nesterov().pytorch_form(), cosine).unwrap()),
         NESTEROV_COSINE_PYTORCH,
     );
     // The two forms part once the rate changes.
@@ -104,29 +104,29 @@ fn a_schedule_drives_either_form_of_momentum() {
 
 #[test]
 fn the_two_forms_agree_while_the_rate_is_constant() {
-    let a = run(Sgd::new(0.1).momentum(0.9));
-    let b = run(Sgd::new(0.1).momentum(0.9).pytorch_form());
+    let a = run(Sgd::new(0.1).unwrap().momentum(0.9).unwrap());
+    let b = run(Sgd::new(0.1).unwrap().momentum(0.9).unwrap().pytorch_form());
     assert_close(a, b);
 }
 
 #[test]
 fn clipping_scales_long_gradients_only() {
-    assert_close(run(Sgd::new(0.1).clip_norm(0.2)), SGD_CLIPPED);
+    assert_close(run(Sgd::new(0.1).unwrap().clip_norm(0.2).unwrap()), SGD_CLIPPED);
     // A bound above every gradient's norm changes nothing.
-    assert_close(run(Sgd::new(0.1).clip_norm(10.0)), run(Sgd::new(0.1)));
-    assert_close(run(Adam::new(0.1).clip_norm(10.0)), ADAM);
+    assert_close(run(Sgd::new(0.1).unwrap().clip_norm(10.0).unwrap()), run(Sgd::new(0.1).unwrap()));
+    assert_close(run(Adam::new(0.1).unwrap().clip_norm(10.0).unwrap()), ADAM);
 }
 
 #[test]
 fn scheduled_counts_steps_in_units_of_every() {
     let mut opt = Scheduled::new(
-        Sgd::<Three>::new(1.0),
+        Sgd::<Three>::new(1.0).unwrap(),
         StepDecay {
             every: 2,
             gamma: 0.5,
         },
-    )
-    .every(3);
+    ).unwrap()
+    .every(3).unwrap();
     let mut net = Three::new(Dense::new([[0.0, 0.0]], [0.0]));
     let grads = Gradients::<Three>(Dense::new([[0.0, 0.0]], [0.0]));
     let mut rates = [0.0; 8];
@@ -137,7 +137,7 @@ fn scheduled_counts_steps_in_units_of_every() {
     // Time advances every 3 steps; the rate halves every 2 units of time.
     assert_eq!(rates, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]);
     let exp = Exponential { gamma: 0.5 };
-    let mut opt = Scheduled::new(Adam::<Three>::new(0.8), exp);
+    let mut opt = Scheduled::new(Adam::<Three>::new(0.8).unwrap(), exp).unwrap();
     for _ in 0..3 {
         opt.step(&mut net, &grads).unwrap();
     }

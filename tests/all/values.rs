@@ -348,11 +348,11 @@ fn check_steps(name: &str, mut opt: Sgd<Small>, reference: &[(f64, Params); 2]) 
 
 #[test]
 fn sgd_step_with_momentum() {
-    check_steps("momentum", Sgd::new(0.1).momentum(0.9), &MOMENTUM);
+    check_steps("momentum", Sgd::new(0.1).unwrap().momentum(0.9).unwrap(), &MOMENTUM);
 
     // After one step from rest, the velocity is −η g.
     let mut net = reference_net();
-    let mut opt = Sgd::new(0.1).momentum(0.9);
+    let mut opt = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
     net.train_batch(&BATCH, &SoftmaxCrossEntropy, &mut opt)
         .unwrap();
     let expected: Vec<f64> = [D_W1.as_flattened(), &D_B1, D_W2.as_flattened(), &D_B2]
@@ -365,5 +365,5 @@ fn sgd_step_with_momentum() {
 
 #[test]
 fn sgd_step_with_nesterov() {
-    check_steps("nesterov", Sgd::new(0.1).nesterov(0.9), &NESTEROV);
+    check_steps("nesterov", Sgd::new(0.1).unwrap().nesterov(0.9).unwrap(), &NESTEROV);
 }

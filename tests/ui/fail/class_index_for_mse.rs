@@ -10,7 +10,7 @@ network! {
 
 fn main() {
     let mut net = Small::random(&mut SmallRng::seed_from_u64(0));
-    let mut opt = Sgd::new(0.1);
+    let mut opt = Sgd::new(0.1).unwrap();
     let batch = [([1.0, 2.0], 1usize)];
     let _ = net.train_batch(&batch, &Mse, &mut opt);
 }

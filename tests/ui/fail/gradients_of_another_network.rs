@@ -18,7 +18,7 @@ fn main() {
     let mut other = Other::random(&mut SmallRng::seed_from_u64(1));
     let mut grads = Gradients::<Other>::ZERO;
     other.loss_and_gradients(&[([1.0, 2.0, 3.0], [1.0])], &Mse, &mut grads);
-    let mut opt = Sgd::new(0.1);
+    let mut opt = Sgd::new(0.1).unwrap();
     opt.step(&mut net, &grads).unwrap();
     let _ = net.predict(&[0.0, 0.0]);
 }

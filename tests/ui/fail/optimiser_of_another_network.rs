@@ -16,7 +16,7 @@ network! {
 fn main() {
     let mut rng = SmallRng::seed_from_u64(0);
     let mut net = Small::random(&mut rng);
-    let mut opt: Sgd<Other> = Sgd::new(0.1).momentum(0.9);
+    let mut opt: Sgd<Other> = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
     let mut data = [([0.0, 1.0], [1.0])];
     let _ = net.train_epoch::<1>(&mut data, &Mse, &mut opt, &mut rng);
 }

@@ -12,7 +12,7 @@ network! {
 fn main() {
     let mut rng = SmallRng::seed_from_u64(0);
     let mut net = Net::random(&mut rng);
-    let mut opt = Sgd::new(0.1);
+    let mut opt = Sgd::new(0.1).unwrap();
     let mut data = [([0.0, 1.0], 2usize), ([1.0, 0.0], 0)];
     let _ = net.train_epoch::<2>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng);
 }

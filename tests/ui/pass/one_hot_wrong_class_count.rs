@@ -11,7 +11,7 @@ network! {
 
 fn main() {
     let mut net = Classifier::random(&mut SmallRng::seed_from_u64(0));
-    let mut opt = Sgd::new(0.1);
+    let mut opt = Sgd::new(0.1).unwrap();
     let batch = [([1.0, 2.0], [0.0, 1.0, 0.0])];
     let _ = net.train_batch(&batch, &SoftmaxCrossEntropy, &mut opt);
 }

@@ -19,7 +19,7 @@ network! {
 fn main() -> ! {
     let mut rng = SmallRng::seed_from_u64(7);
     let mut net = Xor::random(&mut rng);
-    let mut opt = Sgd::new(0.5).momentum(0.9);
+    let mut opt = Sgd::new(0.5).unwrap().momentum(0.9).unwrap();
     let mut data = [
         ([0.0, 0.0], [0.0]),
         ([0.0, 1.0], [1.0]),
