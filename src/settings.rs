@@ -95,17 +95,32 @@ fn check<T: Scalar>(
 
 /// Finite and greater than 0 (a learning rate, ε, a clipping norm).
 pub(crate) fn positive<T: Scalar>(setting: &'static str, value: T) -> Result<T, SettingError> {
-    check(setting, value, "finite and greater than 0", value.is_finite() && value > T::ZERO)
+    check(
+        setting,
+        value,
+        "finite and greater than 0",
+        value.is_finite() && value > T::ZERO,
+    )
 }
 
 /// Finite and at least 0 (a weight decay).
 pub(crate) fn non_negative<T: Scalar>(setting: &'static str, value: T) -> Result<T, SettingError> {
-    check(setting, value, "finite and at least 0", value.is_finite() && value >= T::ZERO)
+    check(
+        setting,
+        value,
+        "finite and at least 0",
+        value.is_finite() && value >= T::ZERO,
+    )
 }
 
 /// In `[0, 1)` (a momentum, a decay rate of a running average).
 pub(crate) fn fraction<T: Scalar>(setting: &'static str, value: T) -> Result<T, SettingError> {
-    check(setting, value, "in [0, 1)", value >= T::ZERO && value < T::ONE)
+    check(
+        setting,
+        value,
+        "in [0, 1)",
+        value >= T::ZERO && value < T::ONE,
+    )
 }
 
 /// At least 1 (a count of steps).
@@ -134,6 +149,9 @@ mod tests {
         }
         assert_eq!(at_least_one("every", 1), Ok(1));
         let err = at_least_one("every", 0).unwrap_err();
-        assert_eq!((err.setting, err.value, err.range), ("every", 0.0, "at least 1"));
+        assert_eq!(
+            (err.setting, err.value, err.range),
+            ("every", 0.0, "at least 1")
+        );
     }
 }

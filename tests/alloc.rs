@@ -130,7 +130,12 @@ where
 {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net: Box<N> = Box::new(N::random(&mut rng));
-    let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(T::from_f64(0.01)).unwrap().momentum(T::from_f64(0.9)).unwrap());
+    let mut opt: Box<Sgd<N>> = Box::new(
+        Sgd::new(T::from_f64(0.01))
+            .unwrap()
+            .momentum(T::from_f64(0.9))
+            .unwrap(),
+    );
     let mut grads: Box<Gradients<N>> = Box::new(Zeroed::ZERO);
     let mut data = dataset::<T, I>(&mut rng);
     let inputs: Vec<[T; I]> = data.iter().map(|(x, _)| *x).collect();

@@ -52,7 +52,10 @@ where
 {
     let mut rng = SmallRng::seed_from_u64(7);
     let mut net = N::random(&mut rng);
-    let mut opt = Sgd::new(N::Scalar::from_f64(0.05)).unwrap().momentum(N::Scalar::from_f64(0.9)).unwrap();
+    let mut opt = Sgd::new(N::Scalar::from_f64(0.05))
+        .unwrap()
+        .momentum(N::Scalar::from_f64(0.9))
+        .unwrap();
     let mut data: Vec<(N::Input, usize)> = data(8)
         .into_iter()
         .map(|(x, c)| (x.map(|v| N::Scalar::from_f64(f64::from(v))), c))

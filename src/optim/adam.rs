@@ -6,8 +6,8 @@ use num_traits::Float;
 
 use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
-use crate::settings::{self, ScalarOf, SettingError};
 use crate::scalar::Scalar;
+use crate::settings::{self, ScalarOf, SettingError};
 
 /// How [`Adam`] applies weight decay `λ`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,8 +4,8 @@ use core::fmt;
 
 use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
-use crate::settings::{self, ScalarOf, SettingError};
 use crate::scalar::{Scalar, Zeroed};
+use crate::settings::{self, ScalarOf, SettingError};
 
 /// The momentum term of [`Sgd`].
 #[derive(Clone, Copy, Debug, PartialEq)]

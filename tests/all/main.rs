@@ -11,6 +11,7 @@ mod export;
 mod fit;
 mod format;
 mod gradients;
+mod guard;
 mod heap;
 mod kernels;
 mod learning;

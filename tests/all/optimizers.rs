@@ -56,8 +56,19 @@ fn assert_close(got: [f64; 3], want: [f64; 3]) {
 #[test]
 fn adam_matches_pytorch() {
     assert_close(run(Adam::new(0.1).unwrap()), ADAM);
-    assert_close(run(Adam::new(0.1).unwrap().weight_decay(0.1).unwrap()), ADAM_L2);
-    assert_close(run(Adam::new(0.05).unwrap().betas(0.8, 0.9).unwrap().eps(1e-3).unwrap()), ADAM_BETAS);
+    assert_close(
+        run(Adam::new(0.1).unwrap().weight_decay(0.1).unwrap()),
+        ADAM_L2,
+    );
+    assert_close(
+        run(Adam::new(0.05)
+            .unwrap()
+            .betas(0.8, 0.9)
+            .unwrap()
+            .eps(1e-3)
+            .unwrap()),
+        ADAM_BETAS,
+    );
 }
 
 #[test]
@@ -70,10 +81,14 @@ fn adamw_matches_pytorch() {
 #[test]
 fn rmsprop_matches_pytorch() {
     assert_close(run(RmsProp::new(0.01).unwrap()), RMSPROP);
-    let opt = RmsProp::new(0.01).unwrap()
-        .alpha(0.9).unwrap()
-        .momentum(0.9).unwrap()
-        .weight_decay(0.1).unwrap();
+    let opt = RmsProp::new(0.01)
+        .unwrap()
+        .alpha(0.9)
+        .unwrap()
+        .momentum(0.9)
+        .unwrap()
+        .weight_decay(0.1)
+        .unwrap();
     assert_close(run(opt), RMSPROP_MOMENTUM_DECAY);
 }
 
@@ -84,7 +99,10 @@ fn a_schedule_drives_either_form_of_momentum() {
         min: 0.01,
     };
     let sgd = || Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
-    assert_close(run(Scheduled::new(sgd(), cosine).unwrap()), SGD_COSINE_DISPLACEMENT);
+    assert_close(
+        run(Scheduled::new(sgd(), cosine).unwrap()),
+        SGD_COSINE_DISPLACEMENT,
+    );
     assert_close(
         run(Scheduled::new(sgd().pytorch_form(), cosine).unwrap()),
         SGD_COSINE_PYTORCH,
@@ -111,9 +129,15 @@ fn the_two_forms_agree_while_the_rate_is_constant() {
 
 #[test]
 fn clipping_scales_long_gradients_only() {
-    assert_close(run(Sgd::new(0.1).unwrap().clip_norm(0.2).unwrap()), SGD_CLIPPED);
+    assert_close(
+        run(Sgd::new(0.1).unwrap().clip_norm(0.2).unwrap()),
+        SGD_CLIPPED,
+    );
     // A bound above every gradient's norm changes nothing.
-    assert_close(run(Sgd::new(0.1).unwrap().clip_norm(10.0).unwrap()), run(Sgd::new(0.1).unwrap()));
+    assert_close(
+        run(Sgd::new(0.1).unwrap().clip_norm(10.0).unwrap()),
+        run(Sgd::new(0.1).unwrap()),
+    );
     assert_close(run(Adam::new(0.1).unwrap().clip_norm(10.0).unwrap()), ADAM);
 }
 
@@ -125,8 +149,10 @@ fn scheduled_counts_steps_in_units_of_every() {
             every: 2,
             gamma: 0.5,
         },
-    ).unwrap()
-    .every(3).unwrap();
+    )
+    .unwrap()
+    .every(3)
+    .unwrap();
     let mut net = Three::new(Dense::new([[0.0, 0.0]], [0.0]));
     let grads = Gradients::<Three>(Dense::new([[0.0, 0.0]], [0.0]));
     let mut rates = [0.0; 8];

@@ -348,7 +348,11 @@ fn check_steps(name: &str, mut opt: Sgd<Small>, reference: &[(f64, Params); 2]) 
 
 #[test]
 fn sgd_step_with_momentum() {
-    check_steps("momentum", Sgd::new(0.1).unwrap().momentum(0.9).unwrap(), &MOMENTUM);
+    check_steps(
+        "momentum",
+        Sgd::new(0.1).unwrap().momentum(0.9).unwrap(),
+        &MOMENTUM,
+    );
 
     // After one step from rest, the velocity is −η g.
     let mut net = reference_net();
@@ -365,5 +369,9 @@ fn sgd_step_with_momentum() {
 
 #[test]
 fn sgd_step_with_nesterov() {
-    check_steps("nesterov", Sgd::new(0.1).unwrap().nesterov(0.9).unwrap(), &NESTEROV);
+    check_steps(
+        "nesterov",
+        Sgd::new(0.1).unwrap().nesterov(0.9).unwrap(),
+        &NESTEROV,
+    );
 }
