@@ -32,7 +32,10 @@ where
     );
     let (_, predict) = measure_stack(|| net.predict(core::hint::black_box(&x)));
     let mut trained = net.clone();
-    let mut opt = Sgd::new(N::Scalar::from_f64(0.01)).unwrap().momentum(N::Scalar::from_f64(0.9)).unwrap();
+    let mut opt = Sgd::new(N::Scalar::from_f64(0.01))
+        .unwrap()
+        .momentum(N::Scalar::from_f64(0.9))
+        .unwrap();
     let (_, step1) =
         measure_stack(|| trained.train_batch(&[(x, target)], &SoftmaxCrossEntropy, &mut opt));
     let batch = [(x, target); 8];
