@@ -64,7 +64,20 @@ pub trait Tensors<T: Scalar>: Sized + 'static {
     /// and the training loop go through this.
     #[inline(always)]
     fn for_each_tensor(&self, f: &mut impl FnMut(usize, &[T])) {
-        for i in 0..Self::COUNT {
+        // The first three tensors one by one, with constant indices, so
+        // that their accessors are known and inlined: a loop that the
+        // compiler does not unroll (its body is an optimiser's update)
+        // would call them through pointers.
+        if let Some(tensor) = Self::TENSORS.first() {
+            f(0, tensor.get(self));
+        }
+        if let Some(tensor) = Self::TENSORS.get(1) {
+            f(1, tensor.get(self));
+        }
+        if let Some(tensor) = Self::TENSORS.get(2) {
+            f(2, tensor.get(self));
+        }
+        for i in 3..Self::COUNT {
             f(i, self.tensor(i));
         }
     }
@@ -73,7 +86,17 @@ pub trait Tensors<T: Scalar>: Sized + 'static {
     /// order; see [`for_each_tensor`](Tensors::for_each_tensor).
     #[inline(always)]
     fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
-        for i in 0..Self::COUNT {
+        // As in `for_each_tensor`.
+        if let Some(tensor) = Self::TENSORS.first() {
+            f(0, tensor.get_mut(self));
+        }
+        if let Some(tensor) = Self::TENSORS.get(1) {
+            f(1, tensor.get_mut(self));
+        }
+        if let Some(tensor) = Self::TENSORS.get(2) {
+            f(2, tensor.get_mut(self));
+        }
+        for i in 3..Self::COUNT {
             f(i, self.tensor_mut(i));
         }
     }

@@ -220,6 +220,10 @@ pub fn checked_update<N: Network, const K: usize>(
     update_all(net, Grads::Keep(grads), state, update)
 }
 
+/// How many values a tensor (or, with state, a network) needs for its
+/// update to be run through [`simd::vectorized`](crate::simd::vectorized).
+const SHORT: usize = 64;
+
 /// The gradient an optimiser's update reads: borrowed by
 /// [`Optimizer::step`], or lent by training, which wants it back zeroed
 /// ([`Optimizer::step_and_clear`]).
@@ -245,15 +249,14 @@ impl<N: Network> Grads<'_, N> {
 pub(crate) fn update_all<N: Network, const K: usize>(
     net: &mut N,
     mut grads: Grads<'_, N>,
-    mut state: [&mut Gradients<N>; K],
+    state: [&mut Gradients<N>; K],
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
 ) -> Result<(), StepError> {
-    // The loop over a long tensor is compiled for the widest vector
+    // The loops over a large network are compiled for the widest vector
     // instructions the processor has (the update is element-wise, so its
-    // results do not depend on them); a short one's stays inline, where a
+    // results do not depend on them); a small one's stay inline, where a
     // call would cost more than it saves.
     use crate::simd::vectorized;
-    const SHORT: usize = 64;
 
     if K == 0
         && let Grads::Clear(grads) = &mut grads
@@ -261,59 +264,45 @@ pub(crate) fn update_all<N: Network, const K: usize>(
         return stash_update(net, grads, update);
     }
 
-    // Tried last tensor first, so that the first ones, which the update
-    // then starts with, are the ones still in cache.
+    if <N::Layers as Tensors<N::Scalar>>::LEN < SHORT {
+        try_then_apply(net, grads, state, update)
+    } else {
+        vectorized(
+            #[inline(always)]
+            || try_then_apply(net, grads, state, update),
+        )
+    }
+}
+
+/// [`update_all`]'s two passes: the rule tried on copies, last tensor
+/// first, then, if every result is finite, applied in place, first tensor
+/// first, so that the tensors tried last are still in cache.
+#[inline(always)]
+fn try_then_apply<N: Network, const K: usize>(
+    net: &mut N,
+    mut grads: Grads<'_, N>,
+    mut state: [&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+) -> Result<(), StepError> {
+    let count = <N::Layers as Tensors<N::Scalar>>::COUNT;
     let mut first_bad = None;
-    for i in (0..<N::Layers as Tensors<N::Scalar>>::COUNT).rev() {
-        let p = net.layers().tensor(i);
-        let (g, s) = (grads.get().tensor(i), state.each_ref().map(|s| s.tensor(i)));
-        let finite = if p.len() < SHORT {
-            stays_finite(p, g, s, update)
-        } else {
-            vectorized(
-                #[inline(always)]
-                || stays_finite(p, g, s, update),
-            )
-        };
-        if !finite {
+    for i in (0..count).rev() {
+        let (p, g) = (net.layers().tensor(i), grads.get().tensor(i));
+        if !stays_finite(p, g, state.each_ref().map(|s| s.tensor(i)), update) {
             first_bad = Some(i);
         }
     }
     if let Some(index) = first_bad {
-        let tensor = TensorId::of::<N>(index).unwrap_or(TensorId {
-            index,
-            layer: 0,
-            name: "",
-        });
-        return Err(StepError { tensor });
+        return Err(refused::<N>(index));
     }
-    net.layers_mut().for_each_tensor_mut(&mut |i, p| {
+    for i in 0..count {
+        let p = net.layers_mut().tensor_mut(i);
         let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
         match &mut grads {
-            Grads::Keep(grads) => {
-                let g = &grads.tensor(i)[..n];
-                if n < SHORT {
-                    apply(p, g, s, update);
-                } else {
-                    vectorized(
-                        #[inline(always)]
-                        || apply(p, g, s, update),
-                    );
-                }
-            }
-            Grads::Clear(grads) => {
-                let g = &mut grads.tensor_mut(i)[..n];
-                if n < SHORT {
-                    apply(p, g, s, update);
-                } else {
-                    vectorized(
-                        #[inline(always)]
-                        || apply(p, g, s, update),
-                    );
-                }
-            }
+            Grads::Keep(grads) => apply(p, &grads.tensor(i)[..n], s, update),
+            Grads::Clear(grads) => apply(p, &mut grads.tensor_mut(i)[..n], s, update),
         }
-    });
+    }
     Ok(())
 }
 
@@ -328,7 +317,6 @@ fn stash_update<N: Network, const K: usize>(
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
 ) -> Result<(), StepError> {
     use crate::simd::vectorized;
-    const SHORT: usize = 64;
     let mut first_bad = None;
     net.layers_mut().for_each_tensor_mut(&mut |i, p| {
         let g = &mut grads.tensor_mut(i)[..p.len()];
@@ -350,18 +338,35 @@ fn stash_update<N: Network, const K: usize>(
             Ok(())
         }
         Some(index) => {
-            net.layers_mut()
-                .for_each_tensor_mut(&mut |i, p| p.copy_from_slice(&grads.tensor(i)[..p.len()]));
-            let tensor = TensorId::of::<N>(index).unwrap_or(TensorId {
-                index,
-                layer: 0,
-                name: "",
-            });
-            Err(StepError { tensor })
+            put_back(net, grads);
+            Err(refused::<N>(index))
         }
     }
 }
 
+/// The error for tensor `index` of `N`. Out of line, so that the step it
+/// ends stays small enough to be inlined whole.
+#[cold]
+#[inline(never)]
+fn refused<N: Network>(index: usize) -> StepError {
+    let tensor = TensorId::of::<N>(index).unwrap_or(TensorId {
+        index,
+        layer: 0,
+        name: "",
+    });
+    StepError { tensor }
+}
+
+/// Puts back the parameters [`stash_update`] kept in `grads`.
+#[cold]
+#[inline(never)]
+fn put_back<N: Network>(net: &mut N, grads: &Gradients<N>) {
+    net.layers_mut()
+        .for_each_tensor_mut(&mut |i, p| p.copy_from_slice(&grads.tensor(i)[..p.len()]));
+}
+
+/// One tensor of [`stash_update`]: the update in place, each old
+/// parameter kept in its gradient's place; whether every result is finite.
 #[inline(always)]
 fn stash<T: Scalar, const K: usize>(
     p: &mut [T],
