@@ -274,9 +274,11 @@ pub(crate) fn update_all<N: Network, const K: usize>(
     }
 }
 
-/// [`update_all`]'s two passes: the rule tried on copies, last tensor
-/// first, then, if every result is finite, applied in place, first tensor
-/// first, so that the tensors tried last are still in cache.
+/// [`update_all`]'s two passes: the rule tried on copies, first tensor
+/// first (the first layer's gradient is the one the backward pass wrote
+/// last), then, if every result is finite, applied in place, last tensor
+/// first (the ones tried last are still in cache, and the first layer's,
+/// which the next forward pass reads first, end up there).
 #[inline(always)]
 fn try_then_apply<N: Network, const K: usize>(
     net: &mut N,
@@ -286,7 +288,7 @@ fn try_then_apply<N: Network, const K: usize>(
 ) -> Result<(), StepError> {
     let count = <N::Layers as Tensors<N::Scalar>>::COUNT;
     let mut first_bad = None;
-    for i in (0..count).rev() {
+    for i in 0..count {
         let (p, g) = (net.layers().tensor(i), grads.get().tensor(i));
         if !stays_finite(p, g, state.each_ref().map(|s| s.tensor(i)), update) {
             first_bad = Some(i);
@@ -295,7 +297,7 @@ fn try_then_apply<N: Network, const K: usize>(
     if let Some(index) = first_bad {
         return Err(refused::<N>(index));
     }
-    for i in 0..count {
+    for i in (0..count).rev() {
         let p = net.layers_mut().tensor_mut(i);
         let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
         match &mut grads {
