@@ -85,9 +85,12 @@ pub trait Optimizer<N: Network> {
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError>;
 
     /// [`step`](Optimizer::step), then sets `grads` to zero for the next
-    /// batch to fill; on an error `grads` is left as it was. Training calls
-    /// this. The default does the two in turn; constnet's optimisers zero
-    /// each gradient as they read it, in the same pass over the memory.
+    /// batch to fill. Training calls this. The default does the two in
+    /// turn; constnet's optimisers zero each gradient as they read it, in
+    /// the same pass over the memory. On an error the network and the
+    /// optimiser are unchanged, as with `step`, but `grads` holds
+    /// unspecified values (plain SGD keeps the old parameters there while
+    /// it tries the step).
     ///
     /// # Errors
     ///
@@ -292,6 +295,7 @@ fn try_then_apply<N: Network, const K: usize>(
         let (p, g) = (net.layers().tensor(i), grads.get().tensor(i));
         if !stays_finite(p, g, state.each_ref().map(|s| s.tensor(i)), update) {
             first_bad = Some(i);
+            break;
         }
     }
     if let Some(index) = first_bad {

@@ -5,7 +5,7 @@
 //! `Ok` with a non-finite parameter. Each table runs for `f32` and `f64`.
 
 use constnet::fit::EarlyStopping;
-use constnet::optim::{Cosine, Exponential, Scheduled, StepDecay};
+use constnet::optim::{Cosine, Exponential, Scheduled, StepDecay, StepError};
 use constnet::prelude::*;
 
 /// Every scalar of every tensor, as bits: equal only if bit-identical.
@@ -230,6 +230,33 @@ macro_rules! guard_tests {
                 assert!(diverged_at_a_tensor(run(adamw, adam_state, &mut d, &Mse)));
                 let rms = RmsProp::<Net>::new(T::MAX).unwrap();
                 assert!(diverged_at_a_tensor(run(rms, rmsprop_state, &mut d, &Mse)));
+            }
+
+            #[test]
+            fn the_first_tensor_that_would_go_non_finite_is_named() {
+                // Huge gradients in tensors 1 (layer 0's bias) and 3 (layer
+                // 2's bias) only: both would overflow, the first is named.
+                let mut grads: Gradients<Net> = Zeroed::ZERO;
+                grads.tensor_mut(1).fill(T::MAX);
+                grads.tensor_mut(3).fill(T::MAX);
+                let first = |err: StepError| (err.tensor.index, err.tensor.layer, err.tensor.name);
+
+                // With state: tried on copies, then applied.
+                let mut net = net();
+                let before = bits(net.layers());
+                let mut sgd = Sgd::<Net>::new(4.0).unwrap().momentum(0.5).unwrap();
+                let err = sgd.step(&mut net, &grads).unwrap_err();
+                assert_eq!(first(err), (1, 0, "bias"));
+                assert!(bits(net.layers()) == before);
+                assert!(bits(sgd.velocity()).iter().all(|&b| b == 0), "the velocity was written");
+
+                // Without state, as training calls it: applied in place,
+                // then put back.
+                let mut sgd = Sgd::<Net>::new(4.0).unwrap();
+                let err = sgd.step_and_clear(&mut net, &mut grads.clone()).unwrap_err();
+                assert_eq!(first(err), (1, 0, "bias"));
+                assert!(bits(net.layers()) == before);
+                assert_eq!(err.to_string(), "the step would make `bias` of layer 0 NaN or infinite, and was not applied");
             }
 
             #[test]
