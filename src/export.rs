@@ -2,8 +2,8 @@
 //! into firmware as a `static` that lives in flash.
 //!
 //! [`rust_source`] writes a self-contained module: the `network!` definition
-//! of the type and a `pub static` holding the trained parameters as float
-//! literals. Every literal is written in Rust's shortest round-trip form,
+//! of the type and a `pub static` (or, with [`Item::Const`], a `pub const`)
+//! holding the trained parameters as float literals, one line per neuron. Every literal is written in Rust's shortest round-trip form,
 //! so the compiled-in network is bit-for-bit the one that was exported.
 //!
 //! ```
@@ -85,26 +85,78 @@ impl From<fmt::Error> for ExportError {
     }
 }
 
+/// How the exported parameters are declared, and under which name.
+///
+/// A `static` is one value at one address: in firmware, the parameters are
+/// in flash once, whatever uses them. A `const` is a value the compiler
+/// copies into each place that names it: it can be used where a constant
+/// is needed (another `const`, a `const fn`), at the price of one copy per
+/// use. A bare name (`"NET"`) is a `static`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item<'a> {
+    /// `pub static NAME: Type = …;`
+    Static(&'a str),
+    /// `pub const NAME: Type = …;`
+    Const(&'a str),
+}
+
+impl<'a> From<&'a str> for Item<'a> {
+    /// A `static` of that name.
+    fn from(name: &'a str) -> Self {
+        Item::Static(name)
+    }
+}
+
+impl<'a> Item<'a> {
+    /// The keyword and the name.
+    fn parts(self) -> (&'static str, &'a str) {
+        match self {
+            Item::Static(name) => ("static", name),
+            Item::Const(name) => ("const", name),
+        }
+    }
+}
+
 /// Writes `net` as Rust source: a `network!` definition of a type named
-/// `type_name` and `pub static static_name: type_name = …` with the
-/// parameters. The output needs `constnet` as a dependency and nothing else
-/// in scope; include it as a module or with `include!`.
+/// `type_name` and `pub static NAME: type_name = …` (or `pub const`, with
+/// [`Item::Const`]) with the parameters, one line per neuron's weights. The
+/// output needs `constnet` as a dependency and nothing else in scope;
+/// include it as a module or with `include!`.
+///
+/// ```
+/// use constnet::export::{Item, rust_source};
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-3-1 regressor.
+///     pub struct Tiny<f32> { 2 => Dense<3>, Tanh, Dense<1> }
+/// }
+///
+/// let net = Tiny::random(&mut SmallRng::seed_from_u64(1));
+/// let mut source = String::new();
+/// rust_source(&net, "Tiny", Item::Const("TINY"), &mut source)?;
+/// assert!(source.contains("pub const TINY: Tiny = Tiny::new("));
+/// // The first layer's 3 neurons, one line each.
+/// assert_eq!(source.lines().filter(|line| line.starts_with("    [")).count(), 3 + 1);
+/// # Ok::<(), constnet::export::ExportError>(())
+/// ```
 ///
 /// # Errors
 ///
 /// [`ExportError::BadName`] if a name is not an identifier,
 /// [`ExportError::NonFinite`] if a parameter is NaN or infinite, and
 /// [`ExportError::Write`] if `out` fails.
-pub fn rust_source<N>(
+pub fn rust_source<'a, N>(
     net: &N,
     type_name: &str,
-    static_name: &str,
+    item: impl Into<Item<'a>>,
     out: &mut impl Write,
 ) -> Result<(), ExportError>
 where
     N: Network,
 {
-    if !is_identifier(type_name) || !is_identifier(static_name) {
+    let (keyword, item_name) = item.into().parts();
+    if !is_identifier(type_name) || !is_identifier(item_name) {
         return Err(ExportError::BadName);
     }
     let layers = net.layers();
@@ -135,9 +187,11 @@ where
     writeln!(out, "/// The trained parameters, built at compile time.")?;
     // A trained weight can happen to be close to π or √2.
     writeln!(out, "#[allow(clippy::approx_constant)]")?;
+    // Generated layout: one line per neuron, not rustfmt's.
+    writeln!(out, "#[rustfmt::skip]")?;
     write!(
         out,
-        "pub static {static_name}: {type_name} = {type_name}::new("
+        "pub {keyword} {item_name}: {type_name} = {type_name}::new("
     )?;
     Layer::<N::Input>::write_value(layers, out)?;
     writeln!(out, ");")?;
@@ -150,17 +204,17 @@ where
 ///
 /// As [`rust_source`], and [`std::io::Error`]s from writing the file.
 #[cfg(feature = "std")]
-pub fn write_rust_file<N>(
+pub fn write_rust_file<'a, N>(
     net: &N,
     type_name: &str,
-    static_name: &str,
+    item: impl Into<Item<'a>>,
     path: impl AsRef<std::path::Path>,
 ) -> Result<(), std::boxed::Box<dyn core::error::Error + Send + Sync>>
 where
     N: Network,
 {
     let mut source = std::string::String::new();
-    rust_source(net, type_name, static_name, &mut source)?;
+    rust_source(net, type_name, item, &mut source)?;
     std::fs::write(path, source)?;
     Ok(())
 }

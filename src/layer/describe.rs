@@ -186,7 +186,9 @@ pub fn write_arguments<X: Vector, L: Layer<X>>(layer: &L, out: &mut dyn Write) -
     out.write_char(')')
 }
 
-/// Writes a tensor as a Rust array literal: nested by rows for a matrix.
+/// Writes a tensor as a Rust array literal: nested by rows for a matrix,
+/// one row (a neuron's weights) per line, so that a review or a diff of
+/// exported source reads neuron by neuron.
 pub(crate) fn write_tensor<T: Scalar>(
     out: &mut dyn Write,
     values: &[T],
@@ -194,12 +196,11 @@ pub(crate) fn write_tensor<T: Scalar>(
 ) -> fmt::Result {
     match shape {
         [rows, cols] if *rows > 0 && *cols > 0 => {
-            out.write_char('[')?;
-            for (r, row) in values.chunks(*cols).enumerate() {
-                if r > 0 {
-                    out.write_str(", ")?;
-                }
+            out.write_str("[\n")?;
+            for row in values.chunks(*cols) {
+                out.write_str("    ")?;
                 write_floats(out, row)?;
+                out.write_str(",\n")?;
             }
             out.write_char(']')
         }

@@ -7,7 +7,7 @@
 //! To rewrite the fixtures after a deliberate change to the export format
 //! or to initialisation: `CONSTNET_BLESS=1 cargo test --test all export`.
 
-use constnet::export::{ExportError, rust_source};
+use constnet::export::{ExportError, Item, rust_source};
 use constnet::prelude::*;
 
 network! {
@@ -68,12 +68,12 @@ fn bits<T: Scalar, L: Tensors<T>>(layers: &L) -> Vec<u64> {
 
 /// The export of `net`, compared with (or, when blessing, written to) the
 /// committed fixture.
-pub fn check_fixture<N>(net: &N, type_name: &str, static_name: &str, file: &str)
+pub fn check_fixture<'a, N>(net: &N, type_name: &str, item: impl Into<Item<'a>>, file: &str)
 where
     N: Network,
 {
     let mut source = String::new();
-    rust_source(net, type_name, static_name, &mut source).unwrap();
+    rust_source(net, type_name, item, &mut source).unwrap();
     let path = format!(
         "{}/tests/fixtures/export/{file}",
         env!("CARGO_MANIFEST_DIR")
@@ -106,7 +106,7 @@ fn exported_f32_network_compiles_back_bit_for_bit() {
 #[test]
 fn exported_f64_network_compiles_back_bit_for_bit() {
     let net = narrow();
-    check_fixture(&net, "Narrow", "NARROW", "narrow_f64.rs");
+    check_fixture(&net, "Narrow", Item::Const("NARROW"), "narrow_f64.rs");
     let back = &compiled_f64::NARROW;
     assert_eq!(bits(net.layers()), bits(back.layers()));
     let x = [0.25, -1.5];
@@ -114,12 +114,42 @@ fn exported_f64_network_compiles_back_bit_for_bit() {
 }
 
 #[test]
-fn the_compiled_network_is_a_static_built_at_compile_time() {
-    // `new` is a `const fn`, so the exported value is usable in a `const`.
-    const COPY: usize = compiled_f64::Narrow::PARAMETERS;
-    assert_eq!(COPY, 2 * 3 + 3 + 3 + 1);
-    static REF: &compiled_f64::Narrow = &compiled_f64::NARROW;
-    assert_eq!(bits(REF.layers()), bits(narrow().layers()));
+fn the_exported_network_is_a_static_or_a_const_built_at_compile_time() {
+    // `new` is a `const fn`, so the exported value is built by the compiler;
+    // `WIDE` is a `static` (one value in memory), `NARROW` a `const`, which
+    // a constant can be made of.
+    const AGAIN: compiled_f64::Narrow = compiled_f64::NARROW;
+    assert_eq!(bits(AGAIN.layers()), bits(narrow().layers()));
+    static REF: &compiled_f32::Wide = &compiled_f32::WIDE;
+    assert_eq!(bits(REF.layers()), bits(wide().layers()));
+    assert_eq!(compiled_f64::Narrow::PARAMETERS, 2 * 3 + 3 + 3 + 1);
+}
+
+network! {
+    /// MNIST-sized.
+    pub struct Mnist<f32> { 784 => Dense<128>, Relu, Dense<10> }
+}
+
+#[test]
+fn exported_source_has_one_line_per_neuron() {
+    let net = Mnist::random_boxed(&mut SmallRng::seed_from_u64(3));
+    let mut source = String::new();
+    rust_source(&*net, "Mnist", "MNIST", &mut source).unwrap();
+    // Every weight row is its own line: 128 + 10 neurons.
+    let rows: Vec<&str> = source.lines().filter(|l| l.starts_with("    [")).collect();
+    assert_eq!(rows.len(), 128 + 10);
+    assert!(
+        rows[..128]
+            .iter()
+            .all(|row| row.matches(", ").count() == 784 - 1)
+    );
+    // No line holds more than one neuron's weights, or a layer's biases.
+    let longest = source.lines().map(str::len).max().unwrap();
+    let longest_row = rows.iter().map(|row| row.len()).max().unwrap();
+    assert!(
+        longest <= longest_row.max(128 * 16 + 200),
+        "a line of {longest} characters"
+    );
 }
 
 #[test]
