@@ -154,6 +154,7 @@ pub mod matrix;
 pub mod metrics;
 pub mod network;
 pub mod optim;
+pub mod quant;
 pub mod scalar;
 pub mod settings;
 #[allow(unsafe_code)] // the SIMD kernels; see the module's Safety section
