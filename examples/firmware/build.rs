@@ -1,10 +1,16 @@
-//! Puts `memory.x` where cortex-m-rt's `link.x` looks for it.
+//! Puts the memory layout of the target being built, `memory/<target>.x`,
+//! where cortex-m-rt's `link.x` looks for `memory.x`. There is no
+//! `memory.x` beside this file on purpose: the linker would find that one
+//! first, whatever the target.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("memory.x is beside build.rs");
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    let layout = PathBuf::from("memory").join(format!("{target}.x"));
+    fs::copy(&layout, out.join("memory.x"))
+        .unwrap_or_else(|e| panic!("no memory layout for {target} ({}): {e}", layout.display()));
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed={}", layout.display());
     println!("cargo:rerun-if-changed=build.rs");
 }
