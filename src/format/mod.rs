@@ -478,7 +478,8 @@ impl<N: Network> Save for N {}
 /// }
 ///
 /// let net = Xor::random(&mut SmallRng::seed_from_u64(7));
-/// let bytes: [u8; Xor::ENCODED_LEN] = net.to_bytes()?; // 216 bytes, on the stack
+/// let bytes: [u8; Xor::ENCODED_LEN] = net.to_bytes()?; // on the stack
+/// assert_eq!(bytes.len(), 216);
 /// let copy = Xor::from_bytes(&bytes)?;
 /// assert!(copy == net); // bit-identical parameters
 ///
