@@ -84,6 +84,17 @@ fn every_level_agrees_within_rounding_passes_nan_and_repeats_itself() {
         set_kernel_level(level).unwrap();
         assert_eq!(kernel_level(), level);
 
+        // A sample gives the same bits alone (`predict`) as in a batch
+        // of eight (`predict_batch`).
+        let batch: [[f32; 64]; 8] = core::array::from_fn(|i| inputs[i]);
+        for (x, row) in batch.iter().zip(&net.predict_batch(&batch)) {
+            assert_eq!(
+                net.predict(x).map(f32::to_bits),
+                row.map(f32::to_bits),
+                "{level:?}"
+            );
+        }
+
         // NaN in, NaN out, alone and in a batch.
         let mut x = inputs[0];
         x[40] = f32::NAN;
