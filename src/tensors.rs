@@ -104,8 +104,8 @@ pub trait Tensors<T: Scalar>: Sized + 'static {
     /// Whether every scalar in every tensor is finite (neither NaN nor
     /// infinite).
     ///
-    /// Training runs this on every gradient, which is nearly always
-    /// finite, so it reads every tensor whole: with the vector kernels for
+    /// It expects to find nothing (a trained network's parameters, a
+    /// gradient), so it reads every tensor whole: with the vector kernels for
     /// `f32`, otherwise in blocks of 16 scalars without stopping inside a
     /// block, which the compiler turns into vector compares.
     ///

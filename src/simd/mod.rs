@@ -11,7 +11,9 @@
 //! | [`matmul`] | `dX = dY W` (input gradient) | a tile of `MR` samples × `NV` vectors of inputs, one weight row and `MR` broadcast gradients per step |
 //! | [`add_at_b`] | `W += dYᵀ X` (weight gradient) | a tile of `MR` weight rows × `NV` vectors of inputs, one input row and `MR` broadcast gradients per sample |
 //!
-//! [`all_finite`] is the training step's check of an `f32` gradient.
+//! [`all_finite`] checks an `f32` slice for NaN and infinities
+//! (`Tensors::all_finite`), and [`vectorized`] runs an optimiser's
+//! element-wise loops compiled for the chosen set.
 //!
 //! Weights stay in their row-major `[out][in]` layout and are read in
 //! place: nothing is packed, nothing is allocated. Widths that are not a
