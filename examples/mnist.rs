@@ -8,7 +8,9 @@
 //! official 10,000 test images, a plot of the curves (`target/mnist.svg`;
 //! an SVG written by hand in `examples/common/plot.rs`, because a few lines
 //! and labels need no plotting library), and the trained model in
-//! constnet's format (`target/mnist.cnet`, see `FORMAT.md`).
+//! constnet's format (`target/mnist.cnet`, see `FORMAT.md`). Last, the
+//! network is quantised to int8 after training, and the sizes and test
+//! accuracies of both forms are printed.
 //!
 //! Run it with `cargo run --release --example mnist`.
 
@@ -116,6 +118,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "test accuracy {:.2} % on the official 10,000 test images",
         100.0 * accuracy(&net, &test)
     );
+    // Post-training int8 quantisation, calibrated on 1,000 training images.
+    let calibration: Vec<[f32; 784]> = train.iter().step_by(60).map(|s| s.0).collect();
+    common::quantize_and_compare(&*net, &calibration, &test)?;
 
     let losses: Vec<f64> = curves.iter().map(|c| c.0).collect();
     let train_acc: Vec<f64> = curves.iter().map(|c| 100.0 * c.1).collect();

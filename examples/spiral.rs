@@ -65,8 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     if let Some(path) = common::export_path() {
+        let calibration: Vec<[f32; 2]> = train.iter().map(|s| s.0).collect();
+        let int8 = common::quantize_and_compare(&net, &calibration, &test)?;
         let inputs: Vec<[f32; 2]> = test.iter().map(|s| s.0).collect();
-        common::export_for_firmware(&net, "Spiral", "SPIRAL", &inputs, &path)?;
+        common::export_for_firmware(&net, &int8, "Spiral", "SPIRAL", &inputs, &path)?;
         println!("wrote {path}");
     }
 

@@ -43,6 +43,7 @@ use num_traits::Float;
 
 use crate::layer::Layer;
 use crate::network::Network;
+use crate::quant::{QuantLayer, QuantizeNetwork, Quantized};
 use crate::scalar::Scalar;
 use crate::tensors::Tensors;
 
@@ -216,6 +217,75 @@ where
     let mut source = std::string::String::new();
     rust_source(net, type_name, item, &mut source)?;
     std::fs::write(path, source)?;
+    Ok(())
+}
+
+/// Writes an int8 network as Rust source: `pub static NAME:
+/// Quantized<type_name> = …` (or `pub const`, with [`Item::Const`]), its
+/// weights as `i8` arrays (one line per neuron), its biases as `i32`. The
+/// float network's type `type_name` must be in scope where the file is
+/// included, e.g. from [`rust_source`] of the same network, written
+/// before it in the same file.
+///
+/// ```
+/// use constnet::export::{quantized_source, rust_source};
+/// use constnet::prelude::*;
+/// use constnet::quant::Quantized;
+///
+/// network! {
+///     /// A 2-3-1 regressor.
+///     pub struct Tiny<f32> { 2 => Dense<3>, Relu, Dense<1> }
+/// }
+///
+/// let net = Tiny::random(&mut SmallRng::seed_from_u64(1));
+/// let int8 = Quantized::calibrate(&net, &[[0.0, 1.0], [1.0, -1.0], [0.5, 0.5]])?;
+/// let mut source = String::new();
+/// rust_source(&net, "Tiny", "TINY", &mut source)?;
+/// quantized_source(&int8, "Tiny", "TINY_INT8", &mut source)?;
+/// assert!(source.contains("pub static TINY_INT8: ::constnet::quant::Quantized<Tiny> ="));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ExportError::BadName`] if a name is not an identifier and
+/// [`ExportError::Write`] if `out` fails.
+pub fn quantized_source<'a, N>(
+    net: &Quantized<N>,
+    type_name: &str,
+    item: impl Into<Item<'a>>,
+    out: &mut impl Write,
+) -> Result<(), ExportError>
+where
+    N: QuantizeNetwork,
+{
+    let (keyword, item_name) = item.into().parts();
+    if !is_identifier(type_name) || !is_identifier(item_name) {
+        return Err(ExportError::BadName);
+    }
+    let out: &mut dyn Write = out;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "/// The network in int8 ({} bytes of parameters), built at compile time.",
+        Quantized::<N>::PARAMETER_BYTES
+    )?;
+    writeln!(out, "#[rustfmt::skip]")?;
+    writeln!(
+        out,
+        "pub {keyword} {item_name}: ::constnet::quant::Quantized<{type_name}> = \
+         ::constnet::quant::Quantized::new("
+    )?;
+    net.layers.write_value(out)?;
+    for q in [net.input, net.output] {
+        writeln!(out, ",")?;
+        write!(
+            out,
+            "::constnet::quant::Quant {{ scale: {:?}, zero: {} }}",
+            q.scale, q.zero
+        )?;
+    }
+    writeln!(out, ");")?;
     Ok(())
 }
 

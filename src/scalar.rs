@@ -216,6 +216,9 @@ pub trait Vector: Copy + bytemuck::Zeroable + Zeroed + PartialEq + Debug + 'stat
     type Scalar: Scalar;
     /// The width.
     const LEN: usize;
+    /// The same vector in int8 codes, `[i8; LEN]`, for a quantised
+    /// network (see [`quant`](crate::quant)).
+    type Codes: crate::quant::Codes;
     /// The scalars, in order.
     fn as_slice(&self) -> &[Self::Scalar];
     /// The scalars, in order, mutably.
@@ -225,6 +228,7 @@ pub trait Vector: Copy + bytemuck::Zeroable + Zeroed + PartialEq + Debug + 'stat
 impl<T: Scalar, const N: usize> Vector for [T; N] {
     type Scalar = T;
     const LEN: usize = N;
+    type Codes = [i8; N];
 
     #[inline]
     fn as_slice(&self) -> &[T] {

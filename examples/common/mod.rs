@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 
-use constnet::export::rust_source;
+use constnet::export::{quantized_source, rust_source};
 use constnet::prelude::*;
+use constnet::quant::{QuantizeNetwork, Quantized};
 use flate2::read::GzDecoder;
 
 /// A labelled data set: inputs of width `I` and their classes.
@@ -136,22 +137,74 @@ fn idx<'a>(bytes: &'a [u8], magic: u32, path: &Path) -> Result<(Vec<usize>, &'a 
     Ok((dims, data))
 }
 
+/// The int8 form of `net`, calibrated on `calibration`, and a report of
+/// both forms: the size of their parameters and their accuracy on `test`.
+pub fn quantize_and_compare<N, const I: usize>(
+    net: &N,
+    calibration: &[[f32; I]],
+    test: &Samples<I>,
+) -> Result<Quantized<N>>
+where
+    N: QuantizeNetwork<Input = [f32; I]>,
+{
+    let int8 = Quantized::calibrate(net, calibration)?;
+    let float_bytes = std::mem::size_of::<N>();
+    let int8_bytes = Quantized::<N>::PARAMETER_BYTES;
+    let weights = weight_count::<N>();
+    println!(
+        "parameters: f32 {float_bytes} B ({:.2} B per weight), int8 {int8_bytes} B \
+         ({:.3} B per weight; {weights} weights, {} parameters)",
+        float_bytes as f64 / weights as f64,
+        int8_bytes as f64 / weights as f64,
+        N::PARAMETERS
+    );
+    println!(
+        "accuracy on {} test images: f32 {:.2} %, int8 {:.2} %",
+        test.len(),
+        100.0 * net.accuracy(test),
+        100.0 * int8.accuracy(test)
+    );
+    Ok(int8)
+}
+
+/// The number of weights (parameters of tensors named `weight`).
+fn weight_count<N: Network>() -> usize {
+    (0..<N::Layers as Layer<N::Input>>::LAYERS)
+        .flat_map(|layer| {
+            (0..).map_while(move |i| <N::Layers as Layer<N::Input>>::tensor_info(layer, i))
+        })
+        .filter(|info| info.name == "weight")
+        .map(|info| info.shape.iter().product::<usize>())
+        .sum()
+}
+
 /// Writes `net` as Rust source into `path` (type `type_name`, static
-/// `static_name`), followed by `INPUTS`, up to sixteen of the given inputs
-/// spread over the slice, and `EXPECTED`, the classes `net` predicts for
-/// them here. The firmware example checks itself against `EXPECTED`.
+/// `static_name`), then its int8 form `int8` (static `<static_name>_INT8`),
+/// followed by `INPUTS`, up to sixteen of the given inputs spread over the
+/// slice, `EXPECTED`, the classes `net` predicts for them here, and the
+/// same for the int8 network: `INPUTS_INT8` (the inputs in its codes) and
+/// `EXPECTED_INT8`, and `OUTPUTS_INT8`, its output codes. The firmware
+/// example checks itself against all of them.
 pub fn export_for_firmware<N, const I: usize>(
     net: &N,
+    int8: &Quantized<N>,
     type_name: &str,
     static_name: &str,
     inputs: &[[f32; I]],
     path: &str,
 ) -> Result<()>
 where
-    N: Network<Scalar = f32, Input = [f32; I]>,
+    N: QuantizeNetwork<Input = [f32; I]>,
+    N::Input: Vector<Codes = [i8; I]>,
 {
     let mut source = String::new();
     rust_source(net, type_name, static_name, &mut source)?;
+    quantized_source(
+        int8,
+        type_name,
+        format!("{static_name}_INT8").as_str(),
+        &mut source,
+    )?;
     let points: Vec<&[f32; I]> = inputs
         .iter()
         .step_by((inputs.len() / 16).max(1))
@@ -179,6 +232,49 @@ where
         points.len(),
         classes.join(", ")
     )?;
+    writeln!(source, "\n/// `INPUTS` in the int8 network's codes.")?;
+    writeln!(
+        source,
+        "pub static INPUTS_INT8: [[i8; {I}]; {}] = [",
+        points.len()
+    )?;
+    for p in &points {
+        writeln!(source, "    {:?},", int8.quantize_input(p))?;
+    }
+    writeln!(source, "];")?;
+    let classes: Vec<String> = points
+        .iter()
+        .map(|p| int8.classify_codes(&int8.quantize_input(p)).to_string())
+        .collect();
+    writeln!(
+        source,
+        "\n/// The classes the int8 network predicts for `INPUTS_INT8` on the host."
+    )?;
+    writeln!(
+        source,
+        "pub static EXPECTED_INT8: [usize; {}] = [{}];",
+        points.len(),
+        classes.join(", ")
+    )?;
+    writeln!(
+        source,
+        "\n/// The int8 network's output codes for `INPUTS_INT8` on the host: \
+         integer arithmetic gives the same bits on every core."
+    )?;
+    let outputs: Vec<_> = points
+        .iter()
+        .map(|p| int8.forward(&int8.quantize_input(p)))
+        .collect();
+    writeln!(
+        source,
+        "pub static OUTPUTS_INT8: [[i8; {}]; {}] = [",
+        <N::Output as Vector>::LEN,
+        points.len()
+    )?;
+    for y in &outputs {
+        writeln!(source, "    {y:?},")?;
+    }
+    writeln!(source, "];")?;
     std::fs::write(path, source)?;
     Ok(())
 }

@@ -58,6 +58,33 @@ macro_rules! elementwise {
     ) => {
         $crate::elementwise!(@define [$(#[$meta])*] $vis $name
             ($crate::layer::LayerKind::named($kind)) ($($init)?) $x ($f) $dx $dy ($df));
+        $crate::elementwise!(@table $name);
+    };
+
+    // @table name: the layer in int8 is a table of its function (see
+    // `constnet::quant::Table`).
+    (@table $name:ident) => {
+        impl<const N: usize> $crate::quant::Quantize<[f32; N]> for $name {
+            type Quantized = $crate::quant::Table;
+            type Ranges = $crate::quant::Range;
+            const EMPTY: $crate::quant::Range = $crate::quant::Range::EMPTY;
+
+            fn observe(&self, __x: &[f32; N], __range: &mut $crate::quant::Range) -> [f32; N] {
+                $crate::quant::observe_one(self, __x, __range)
+            }
+
+            fn quantize(
+                &self,
+                __input: $crate::quant::Quant,
+                __range: &$crate::quant::Range,
+                __output: ::core::option::Option<$crate::quant::Quant>,
+            ) -> ::core::result::Result<
+                ($crate::quant::Table, $crate::quant::Quant),
+                $crate::quant::QuantError,
+            > {
+                $crate::quant::Table::quantize(self, __input, __range, __output)
+            }
+        }
     };
 
     // internal rules
@@ -266,6 +293,7 @@ crate::elementwise! {
     ]
     pub Sigmoid (LayerKind::SIGMOID) () x (sigmoid(x)) _x y (y * (T::ONE - y))
 }
+crate::elementwise!(@table Sigmoid);
 
 /// The sigmoid, written so that `exp` never overflows: `1 / (1 + e)` for
 /// `x ≥ 0` and `e / (1 + e)` below, with `e = e^{−|x|}`.
@@ -288,6 +316,7 @@ crate::elementwise! {
     ]
     pub Tanh (LayerKind::TANH) () x (x.tanh_()) _x y (T::ONE - y * y)
 }
+crate::elementwise!(@table Tanh);
 
 /// Softmax `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}`: turns a vector into a probability
 /// distribution (all positive, sum 1).

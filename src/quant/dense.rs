@@ -1,49 +1,60 @@
 //! A dense layer in int8: `y = W x + b` with `i8` weights and activations,
 //! an `i32` sum, and integer rescaling.
 
+use core::fmt::{self, Write};
+
 use num_traits::Float;
 
-use super::{Multiplier, Quant, QuantError};
+use super::layer::{observe_one, output_quant};
+use super::{Multiplier, Quant, QuantError, QuantLayer, Quantize, Range};
 use crate::layer::Dense;
 
 /// A dense layer computed in integers only, made from a trained
-/// [`Dense`] by [`QuantDense::from_dense`].
+/// [`Dense`] by [`QuantDense::from_dense`] (or by quantising a whole
+/// network, see [`Quantized`](super::Quantized)).
 ///
 /// Output `o` is
-/// `clamp(rescale[o](bias[o] + Σᵢ weight[o][i] · x[i]) + output_zero, output_min, 127)`:
+/// `clamp(M₀ · 2^shift[o] · (bias[o] + Σᵢ weight[o][i] · x[i]) + output_zero, −128, 127)`:
 /// a dot product of `i8`s summed in `i32`, one integer multiply-and-shift
-/// ([`Multiplier::apply`]) and a clamp, which is also the fused ReLU when
-/// `output_min` is the output's zero point.
-#[derive(Clone, Debug, PartialEq)]
+/// ([`Multiplier::apply`]) and a clamp. A ReLU after it is folded in: the
+/// layer then writes its output in the ReLU's range, where −128 is real 0,
+/// so the clamp is the ReLU.
+///
+/// Weights are symmetric per output channel, with scales that are the
+/// layer's largest scale divided by a power of two: a row whose largest
+/// weight is a quarter of the layer's uses at least half of the int8 range,
+/// and the rescaling factors of all rows share one mantissa `M₀`, so a
+/// channel costs 5 bytes (its bias and shift) beside its weights.
+#[derive(Clone, PartialEq)]
 pub struct QuantDense<const I: usize, const O: usize> {
-    /// The weights, one row per output, each row symmetric with its own
-    /// scale `s_w[o]`: `W[o][i] ≈ s_w[o] · weight[o][i]`, in `[−127, 127]`.
+    /// The weights, one row per output, in `[−127, 127]`: row `o` stands
+    /// for `W[o] ≈ s_w · 2^−k[o] · weight[o]`.
     pub weight: [[i8; I]; O],
-    /// The bias in units of `s_x · s_w[o]`, with the input's zero point
-    /// folded in (`b[o] / (s_x s_w[o]) − zero_x Σᵢ weight[o][i]`), so that
-    /// the inner loop is a plain dot product.
+    /// The bias in units of `s_x · s_w · 2^−k[o]`, with the input's zero
+    /// point folded in (`b[o] / (s_x s_w 2^−k[o]) − zero_x Σᵢ weight[o][i]`),
+    /// so that the inner loop is a plain dot product.
     pub bias: [i32; O],
-    /// `s_x · s_w[o] / s_y`, per output.
-    pub rescale: [Multiplier; O],
+    /// The mantissa of the rescaling factor `s_x · s_w / s_y`, shared by
+    /// every output (see [`Multiplier`]).
+    pub mantissa: i32,
+    /// Each output's power of two: the factor's exponent minus `k[o]`.
+    pub shift: [i8; O],
     /// The output's zero point.
-    pub output_zero: i32,
-    /// The smallest output: −128, or the output's zero point (real 0) for
-    /// a fused ReLU.
-    pub output_min: i8,
+    pub output_zero: i8,
 }
 
 impl<const I: usize, const O: usize> QuantDense<I, O> {
     /// The int8 form of `dense`, for inputs stored as `input` and outputs
-    /// as `output` (both measured on representative data), with a ReLU
-    /// fused after it if `relu`.
+    /// as `output` (both measured on representative data). Give the range
+    /// after a ReLU as `output` to fold the ReLU in.
     ///
     /// ```
     /// use constnet::prelude::*;
-    /// use constnet::quant::{Quant, QuantDense};
+    /// use constnet::quant::{Quant, QuantDense, QuantLayer};
     ///
     /// let dense = Dense::new([[0.5f32, -0.25], [1.0, 0.75]], [0.1, -0.2]);
     /// let (input, output) = (Quant::from_range(-1.0, 1.0)?, Quant::from_range(-2.0, 2.0)?);
-    /// let q = QuantDense::from_dense(&dense, input, output, false)?;
+    /// let q = QuantDense::from_dense(&dense, input, output)?;
     ///
     /// let x = [0.5f32, -1.0];
     /// let y = q.forward(&x.map(|v| input.quantize(v)));
@@ -56,78 +67,159 @@ impl<const I: usize, const O: usize> QuantDense<I, O> {
     ///
     /// # Errors
     ///
-    /// [`QuantError::Range`] for a weight that is not finite, and
-    /// [`QuantError::Multiplier`] if a rescaling factor or a bias does not
-    /// fit 32-bit integers.
+    /// [`QuantError::Range`] for a weight or bias that is not finite, and
+    /// [`QuantError::Multiplier`] if the rescaling factor or a bias does
+    /// not fit 32-bit integers.
     pub fn from_dense(
         dense: &Dense<f32, I, O>,
         input: Quant,
         output: Quant,
-        relu: bool,
     ) -> Result<Self, QuantError> {
+        let rows = &dense.weight.0;
+        if rows
+            .iter()
+            .flatten()
+            .chain(&dense.bias)
+            .any(|w| !w.is_finite())
+        {
+            return Err(QuantError::Range {
+                min: f32::NAN,
+                max: f32::NAN,
+            });
+        }
+        let max_abs = |row: &[f32; I]| row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+        let largest = rows.iter().map(max_abs).fold(0.0f32, f32::max);
+        let layer = Quant::symmetric(largest)?;
+        let unit = f64::from(input.scale) * f64::from(layer.scale);
+        let factor = Multiplier::new(unit / f64::from(output.scale))?;
+
         let mut weight = [[0i8; I]; O];
         let mut bias = [0i32; O];
-        let mut rescale = [Multiplier {
-            mantissa: 0,
-            shift: 0,
-        }; O];
+        let mut shift = [0i8; O];
         for o in 0..O {
-            let row = &dense.weight.0[o];
-            let max_abs = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-            let rows_quant = Quant::symmetric(max_abs)?;
-            if row.iter().any(|w| !w.is_finite()) || !dense.bias[o].is_finite() {
-                return Err(QuantError::Range {
-                    min: f32::NAN,
-                    max: f32::NAN,
-                });
+            // k: the largest power of two by which this row's scale can be
+            // below the layer's with its largest weight still at most 127.
+            let row_max = max_abs(&rows[o]);
+            let k = if row_max > 0.0 {
+                Float::floor(Float::log2(largest / row_max)).clamp(0.0, 24.0) as i32
+            } else {
+                0
+            };
+            let row_quant = Quant {
+                scale: layer.scale / (1u32 << k) as f32,
+                zero: 0,
+            };
+            for (q, &w) in weight[o].iter_mut().zip(&rows[o]) {
+                *q = row_quant.quantize(w);
             }
-            for (q, &w) in weight[o].iter_mut().zip(row) {
-                *q = rows_quant.quantize(w);
-            }
-            let unit = f64::from(input.scale) * f64::from(rows_quant.scale);
+            let unit = unit / f64::from(1u32 << k);
             let sum: i64 = weight[o].iter().map(|&w| i64::from(w)).sum();
             let folded =
                 Float::round(f64::from(dense.bias[o]) / unit) as i64 - i64::from(input.zero) * sum;
             // The bias plus the largest possible dot product must fit i32.
-            let headroom = 128 * 255 * I as i64;
+            let headroom = 128 * 127 * I as i64;
             if folded.abs() > i64::from(i32::MAX) - headroom {
                 return Err(QuantError::Multiplier(folded as f64));
             }
             bias[o] = folded as i32;
-            rescale[o] = Multiplier::new(unit / f64::from(output.scale))?;
+            shift[o] = (factor.shift - k).max(-31) as i8;
         }
-        let output_min = if relu {
-            output.zero.clamp(-128, 127) as i8
-        } else {
-            -128
-        };
         Ok(QuantDense {
             weight,
             bias,
-            rescale,
-            output_zero: output.zero,
-            output_min,
+            mantissa: factor.mantissa,
+            shift,
+            output_zero: output.zero.clamp(-128, 127) as i8,
         })
     }
 
+    /// A layer from its parts. `const`, for a `static`.
+    pub const fn new(
+        weight: [[i8; I]; O],
+        bias: [i32; O],
+        mantissa: i32,
+        shift: [i8; O],
+        output_zero: i8,
+    ) -> Self {
+        QuantDense {
+            weight,
+            bias,
+            mantissa,
+            shift,
+            output_zero,
+        }
+    }
+
+    /// Output `o` from its sum of products.
+    #[inline]
+    fn rescale(&self, o: usize, dot: i32) -> i8 {
+        // `from_dense` left room for any dot product beside the bias.
+        let sum = self.bias[o].saturating_add(dot);
+        let factor = Multiplier {
+            mantissa: self.mantissa,
+            shift: i32::from(self.shift[o]),
+        };
+        let y = factor
+            .apply(sum)
+            .saturating_add(i32::from(self.output_zero));
+        y.clamp(-128, 127) as i8
+    }
+}
+
+impl<const I: usize, const O: usize> fmt::Debug for QuantDense<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "QuantDense<{I}, {O}>")
+    }
+}
+
+impl<const I: usize, const O: usize> QuantLayer<[i8; I]> for QuantDense<I, O> {
+    type Output = [i8; O];
+
     /// The layer on one int8 input: integer operations only.
-    pub fn forward(&self, x: &[i8; I]) -> [i8; O] {
-        core::array::from_fn(|o| {
-            let dot = self.weight[o]
-                .iter()
-                .zip(x)
-                .fold(0i32, |acc, (&w, &x)| acc + i32::from(w) * i32::from(x));
-            // `from_dense` left room for any dot product beside the bias.
-            let sum = self.bias[o].saturating_add(dot);
-            let y = self.rescale[o].apply(sum).saturating_add(self.output_zero);
-            y.clamp(i32::from(self.output_min), 127) as i8
-        })
+    #[inline]
+    fn forward(&self, x: &[i8; I]) -> [i8; O] {
+        let mut y = [0i8; O];
+        super::kernel::dots(&self.weight, x, |o, dot| y[o] = self.rescale(o, dot));
+        y
+    }
+
+    fn write_value(&self, out: &mut dyn Write) -> fmt::Result {
+        out.write_str("::constnet::quant::QuantDense::new([\n")?;
+        for row in &self.weight {
+            writeln!(out, "    {row:?},")?;
+        }
+        write!(
+            out,
+            "], {:?}, {}, {:?}, {})",
+            self.bias, self.mantissa, self.shift, self.output_zero
+        )
+    }
+}
+
+impl<const I: usize, const O: usize> Quantize<[f32; I]> for Dense<f32, I, O> {
+    type Quantized = QuantDense<I, O>;
+    type Ranges = Range;
+    const EMPTY: Range = Range::EMPTY;
+
+    fn observe(&self, x: &[f32; I], range: &mut Range) -> [f32; O] {
+        observe_one(self, x, range)
+    }
+
+    fn quantize(
+        &self,
+        input: Quant,
+        range: &Range,
+        output: Option<Quant>,
+    ) -> Result<(QuantDense<I, O>, Quant), QuantError> {
+        let output = output_quant(range, output)?;
+        Ok((QuantDense::from_dense(self, input, output)?, output))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Layer;
     use crate::layer::Init;
     use rand::rngs::SmallRng;
     use rand::{RngExt, SeedableRng};
@@ -141,7 +233,7 @@ mod tests {
     ) -> Vec<[f32; O]> {
         xs.iter()
             .map(|x| {
-                let y = crate::Layer::<[f32; I]>::map(dense, x);
+                let y = Layer::<[f32; I]>::map(dense, x);
                 if relu { y.map(|v| v.max(0.0)) } else { y }
             })
             .collect()
@@ -151,6 +243,15 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(if relu { 1 } else { 2 });
         let mut dense = Dense::<f32, 16, 8>::random(&mut rng, Init::He);
         dense.bias = core::array::from_fn(|_| rng.random_range(-0.5..0.5));
+        // Rows of very different sizes, so that their scales differ.
+        for (row, factor) in dense
+            .weight
+            .0
+            .iter_mut()
+            .zip([1.0, 0.3, 0.05, 0.7, 0.01, 1.0, 0.5, 0.26])
+        {
+            row.iter_mut().for_each(|w| *w *= factor);
+        }
         // An input range that is not symmetric (the output of a ReLU,
         // and a little below), so that the input's zero point matters.
         let xs: Vec<[f32; 16]> = (0..300)
@@ -164,7 +265,17 @@ mod tests {
         let input = Quant::from_range(-0.25, 1.0).unwrap();
         assert!(input.zero < -50, "{input:?}");
         let output = Quant::from_range(lo, hi).unwrap();
-        let q = QuantDense::from_dense(&dense, input, output, relu).unwrap();
+        let q = QuantDense::from_dense(&dense, input, output).unwrap();
+        if relu {
+            assert_eq!(output.zero, -128, "real 0 is the smallest code");
+        }
+        let row_max = |o: usize| dense.weight.0[o].iter().fold(0f32, |m, w| m.max(w.abs()));
+        let largest = (0..8).map(row_max).fold(0f32, f32::max);
+        for o in 0..8 {
+            // Every row uses at least half of the int8 range.
+            let used = q.weight[o].iter().map(|w| w.unsigned_abs()).max().unwrap();
+            assert!((64..=127).contains(&used), "row {o} uses ±{used}");
+        }
 
         for (x, y) in xs.iter().zip(&ys) {
             let xq = x.map(|v| input.quantize(v));
@@ -174,15 +285,18 @@ mod tests {
                 // w · (x − zero_x) and the bias in units of s_x · s_w,
                 // rescaled in f64 and rounded; the fixed-point multiplier
                 // may differ from it by one step at a rounding edge.
-                let s_w = dense.weight.0[o].iter().fold(0f32, |m, w| m.max(w.abs())) / 127.0;
+                // The row's scale, as documented: the layer's, divided by
+                // the largest power of two that keeps the row within ±127.
+                let k = (largest / row_max(o)).log2().floor();
+                let s_w = largest / 127.0 / 2f32.powf(k);
                 let unit = f64::from(input.scale) * f64::from(s_w);
                 let shifted: i64 = (0..16)
                     .map(|i| i64::from(q.weight[o][i]) * (i64::from(xq[i]) - i64::from(input.zero)))
                     .sum();
                 let sum = (f64::from(dense.bias[o]) / unit).round() as i64 + shifted;
                 let m = unit / f64::from(output.scale);
-                let reference = ((sum as f64 * m).round() as i64 + i64::from(output.zero))
-                    .clamp(i64::from(q.output_min), 127);
+                let reference =
+                    ((sum as f64 * m).round() as i64 + i64::from(output.zero)).clamp(-128, 127);
                 assert!(
                     (i64::from(got[o]) - reference).abs() <= 1,
                     "{o}: {} vs {reference}",
@@ -215,8 +329,10 @@ mod tests {
     fn non_finite_weights_are_refused() {
         let mut dense = Dense::<f32, 2, 1>::new([[0.5, f32::NAN]], [0.0]);
         let q = Quant::from_range(-1.0, 1.0).unwrap();
-        assert!(QuantDense::from_dense(&dense, q, q, false).is_err());
+        assert!(QuantDense::from_dense(&dense, q, q).is_err());
         dense.weight.0[0][1] = 0.25;
-        assert!(QuantDense::from_dense(&dense, q, q, false).is_ok());
+        assert!(QuantDense::from_dense(&dense, q, q).is_ok());
+        dense.bias[0] = f32::INFINITY;
+        assert!(QuantDense::from_dense(&dense, q, q).is_err());
     }
 }

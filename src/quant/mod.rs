@@ -1,31 +1,166 @@
-//! Integer arithmetic for int8 inference: how a real number is stored in
-//! 8 bits, and how an `i32` sum of products is brought back to 8 bits with
-//! an integer multiplier and a shift, without a float operation.
+//! Int8 inference: a trained `f32` network turned into one that computes
+//! with 8-bit integers only (post-training quantisation), for
+//! micro-controllers without a floating-point unit and for flash a quarter
+//! the size.
 //!
-//! The scheme is the one TensorFlow Lite Micro and CMSIS-NN use, so that a
-//! network quantised here computes what those engines compute:
+//! [`Quantized::calibrate`] takes a trained network and a representative
+//! data set, measures the range of every layer's output on it, and gives a
+//! [`Quantized<N>`]: the same layers in int8, a type derived from `N`, so
+//! its input and output widths are still checked by the compiler. It is
+//! `no_std`, allocation-free, and `const`-constructible, so an exported one
+//! ([`export::quantized_source`](crate::export::quantized_source)) is a
+//! `static` in flash.
+//!
+//! ```
+//! use constnet::prelude::*;
+//! use constnet::quant::Quantized;
+//!
+//! network! {
+//!     /// A 16-64-10 classifier.
+//!     struct Net<f32> { 16 => Dense<64>, Relu, Dense<10> }
+//! }
+//!
+//! let mut rng = SmallRng::seed_from_u64(3);
+//! let net = Net::random(&mut rng);
+//! let data: Vec<[f32; 16]> = (0..300).map(|_| core::array::from_fn(|_| rng.random())).collect();
+//! let int8: Quantized<Net> = Quantized::calibrate(&net, &data)?;
+//! assert!(Quantized::<Net>::PARAMETER_BYTES < size_of::<Net>() / 3);
+//! let same = data.iter().filter(|x| int8.classify(x) == net.classify(x)).count();
+//! assert!(same >= 290, "{same} of 300");
+//! # Ok::<(), constnet::quant::QuantError>(())
+//! ```
+//!
+//! # The scheme
+//!
+//! The one TensorFlow Lite Micro and CMSIS-NN use, with two differences
+//! noted below:
 //!
 //! - a real value `r` is stored as `q` with `r = scale · (q − zero)`
-//!   ([`Quant`]); weights are symmetric (`zero = 0`) with one scale per
-//!   output channel, activations asymmetric with a scale and zero point
-//!   measured on data;
-//! - a dense layer sums `w · (x − zero_x)` exactly in `i32`, adds an `i32`
-//!   bias (stored with scale `scale_x · scale_w`), and rescales the sum by
-//!   `M = scale_x · scale_w / scale_y`, a real number below 1 in practice,
-//!   written once as `M = m · 2^shift` with `m` a Q31 fixed-point number
-//!   in `[0.5, 1)` ([`Multiplier`]), then applied with a rounding
-//!   doubling high multiply and a rounding right shift ([`Multiplier::apply`]).
+//!   ([`Quant`]); activations are asymmetric, with a scale and zero point
+//!   from the measured range (widened to hold 0, so that 0 is exact);
+//! - weights are symmetric (`zero = 0`) with one scale per output channel
+//!   ([`QuantDense`]); a channel's scale is the layer's divided by a power
+//!   of two (difference 1), so all channels share one fixed-point
+//!   mantissa and a channel costs 5 bytes beside its weights;
+//! - a dense layer sums `w · x` exactly in `i32`, adds an `i32` bias that
+//!   holds the input's zero point, and rescales the sum by
+//!   `M = scale_x · scale_w / scale_y`, written once as `M = m · 2^shift`
+//!   with `m` a Q31 fixed-point number in `[0.5, 1)` ([`Multiplier`]),
+//!   applied with a 64-bit multiply and one rounding shift (difference 2:
+//!   TensorFlow Lite rounds twice);
+//! - a ReLU or identity after a layer is folded into it ([`Quantize::FOLDS`]);
+//!   other element-wise layers, a user's own made with
+//!   [`elementwise!`](crate::elementwise!) among them, become a 256-entry
+//!   [`Table`]; softmax is an integer softmax with a table of exponentials
+//!   ([`QuantSoftmax`]).
 //!
-//! Everything here is `no_std`, allocation-free and exact: the same inputs
-//! give the same bits on every processor.
+//! A layer of your own takes part by implementing [`Quantize`] (and, for
+//! its int8 form, [`QuantLayer`]).
+//!
+//! Everything here is exact integer arithmetic: the same inputs give the
+//! same bits on every processor. On Cortex-M4 and M7 the dot products use
+//! the DSP extension's two-way multiply-add; the result is the same.
 
+mod activation;
 mod dense;
+mod kernel;
+mod layer;
+mod network;
 
+pub use activation::{QuantRelu, QuantSoftmax, Table};
 pub use dense::QuantDense;
+pub use layer::{Measured, QuantLayer, Quantize, observe_one, output_quant};
+pub use network::{QuantizeNetwork, Quantized};
 
-use core::fmt;
+use core::fmt::{self, Debug};
 
 use num_traits::Float;
+
+/// A vector of int8 codes, `[i8; N]`: what a quantised layer takes and
+/// gives. Its width is in its type, as for [`Vector`](crate::Vector).
+pub trait Codes: Copy + PartialEq + Debug + 'static {
+    /// The width.
+    const LEN: usize;
+    /// All codes 0.
+    const ZERO: Self;
+    /// The codes, in order.
+    fn as_slice(&self) -> &[i8];
+    /// The codes, in order, mutably.
+    fn as_mut_slice(&mut self) -> &mut [i8];
+}
+
+impl<const N: usize> Codes for [i8; N] {
+    const LEN: usize = N;
+    const ZERO: Self = [0; N];
+
+    #[inline]
+    fn as_slice(&self) -> &[i8] {
+        self
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [i8] {
+        self
+    }
+}
+
+/// The smallest and largest values seen at one point of a network while
+/// calibrating, and whether anything not finite was seen there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Range {
+    min: f32,
+    max: f32,
+    non_finite: bool,
+}
+
+impl Range {
+    /// Nothing seen yet.
+    pub const EMPTY: Range = Range {
+        min: f32::INFINITY,
+        max: f32::NEG_INFINITY,
+        non_finite: false,
+    };
+
+    /// Widens the range to hold `values`.
+    pub fn widen(&mut self, values: &[f32]) {
+        for &v in values {
+            if v.is_finite() {
+                self.min = self.min.min(v);
+                self.max = self.max.max(v);
+            } else {
+                self.non_finite = true;
+            }
+        }
+    }
+
+    /// The smallest and largest value seen, or `None` if nothing was.
+    pub fn bounds(self) -> Option<(f32, f32)> {
+        (self.min <= self.max).then_some((self.min, self.max))
+    }
+
+    /// The int8 quantisation of this range ([`Quant::from_range`]).
+    ///
+    /// # Errors
+    ///
+    /// [`QuantError::NoData`] if nothing was seen, and
+    /// [`QuantError::Range`] if a value seen was NaN or infinite.
+    pub fn quant(self) -> Result<Quant, QuantError> {
+        if self.non_finite {
+            return Err(QuantError::Range {
+                min: f32::NAN,
+                max: f32::NAN,
+            });
+        }
+        let (min, max) = self.bounds().ok_or(QuantError::NoData)?;
+        Quant::from_range(min, max)
+    }
+}
+
+impl Default for Range {
+    fn default() -> Self {
+        Range::EMPTY
+    }
+}
 
 /// How a real number is stored in an `i8`: `r = scale · (q − zero)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -146,50 +281,38 @@ impl Multiplier {
         })
     }
 
-    /// `x · M` rounded, saturated to `i32`, with integer operations only:
-    /// a left shift for `shift > 0`, the rounding doubling high multiply
-    /// by the mantissa (halves upward), then a rounding right shift for
-    /// `shift < 0` (halves away from zero), as TensorFlow Lite computes
-    /// it. Rounding twice, the result is within 0.75 of `x · M` (within
-    /// 0.5 without a right shift).
+    /// `x · M` rounded to the nearest integer (halves upward), saturated
+    /// to `i32`, with integer operations only: one 32 × 32 → 64-bit
+    /// multiply by the mantissa, and one rounding right shift by
+    /// `31 − shift`. Rounding once, the result is within 0.5 of
+    /// `x · m · 2^shift` exactly. (TensorFlow Lite rounds twice, in the
+    /// multiply and in the shift, and may differ from this by one.)
     #[inline]
     pub fn apply(self, x: i32) -> i32 {
-        let left = self.shift.max(0) as u32;
-        let right = (-self.shift).max(0) as u32;
-        let x = x.saturating_mul(1 << left);
-        rounding_shift_right(doubling_high_mul(x, self.mantissa), right)
+        let product = i64::from(x) * i64::from(self.mantissa);
+        if self.shift <= -2 {
+            // The usual case, M < 1/4, in 32-bit operations on the high
+            // word (one multiply on Cortex-M4). With `product = hi · 2³² +
+            // lo` and a right shift by `32 + k`, `k ≥ 1`:
+            // `⌊(product + 2^(31+k)) / 2^(32+k)⌋ = ⌊(hi + 2^(k−1)) / 2^k⌋`,
+            // as `lo / 2³² < 1` cannot carry past a multiple of 2^k, and
+            // that is `⌊(⌊hi / 2^(k−1)⌋ + 1) / 2⌋`. `new` makes shifts
+            // of at least −31, so k − 1 ≤ 30; a shift written by hand
+            // below that is taken modulo 32, without a panic.
+            let k_less_one = (-2 - self.shift) as u32;
+            ((((product >> 32) as i32).wrapping_shr(k_less_one)) + 1) >> 1
+        } else {
+            // `new` keeps shift ≤ 30: a right shift of at least 1.
+            let right = (31 - self.shift).max(1) as u32;
+            // |product| < 2⁶², so adding half of 2^right cannot overflow.
+            let sum = (product + (1i64 << (right - 1))) >> right;
+            sum.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        }
     }
 }
 
-/// `a · b / 2^31` rounded to nearest, halves upward, saturated: the high
-/// half of the doubled product (`SaturatingRoundingDoublingHighMul`).
-#[inline]
-fn doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let product = i64::from(a) * i64::from(b);
-    let nudge = if product >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Division truncates toward zero; with the nudge, the result is the
-    // nearest integer, an exact half going up.
-    ((product + nudge) / (1 << 31)) as i32
-}
-
-/// `round(x / 2^exponent)`, halves away from zero
-/// (`RoundingDivideByPOT`).
-#[inline]
-fn rounding_shift_right(x: i32, exponent: u32) -> i32 {
-    if exponent == 0 {
-        return x;
-    }
-    let exponent = exponent.min(31);
-    let mask = (1i64 << exponent) - 1;
-    let remainder = i64::from(x) & mask;
-    let threshold = (mask >> 1) + i64::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
-}
-
-/// Why a quantisation could not be made.
+/// Why a quantisation could not be made. Nothing the caller had (the
+/// float network, its parameters) is changed by a failed quantisation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum QuantError {
@@ -205,11 +328,17 @@ pub enum QuantError {
     /// 32-bit fixed point (a layer whose output range is tiny next to its
     /// input's and weights').
     Multiplier(f64),
+    /// No calibration data: a range was never measured.
+    NoData,
 }
 
 impl fmt::Display for QuantError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            QuantError::Range { min, max } if min.is_nan() || max.is_nan() => f.write_str(
+                "a value that is NaN or infinite was met while quantising: calibrate on data \
+                 without NaN or infinities, and quantise a network whose parameters are finite",
+            ),
             QuantError::Range { min, max } => write!(
                 f,
                 "the calibration range [{min}, {max}] is not a finite range: \
@@ -219,6 +348,9 @@ impl fmt::Display for QuantError {
                 f,
                 "the rescaling factor {m} cannot be written as a 32-bit fixed-point \
                  multiplier and shift"
+            ),
+            QuantError::NoData => f.write_str(
+                "no calibration data: pass at least one representative input to calibrate on",
             ),
         }
     }
@@ -271,10 +403,12 @@ mod tests {
         assert_eq!(Multiplier::new(0.75).unwrap().apply(100), 75);
         assert_eq!(Multiplier::new(0.5).unwrap().apply(101), 51);
         assert_eq!(Multiplier::new(0.5).unwrap().apply(-101), -50);
-        // 0.25 = 0.5 · 2^-1: the multiply gives 3, the shift rounds 1.5
-        // away from zero: ±2.
+        // 0.25 = 0.5 · 2^-1: ±6 · 0.25 = ±1.5, halves upward: 2 and −1.
         assert_eq!(Multiplier::new(0.25).unwrap().apply(6), 2);
-        assert_eq!(Multiplier::new(0.25).unwrap().apply(-6), -2);
+        assert_eq!(Multiplier::new(0.25).unwrap().apply(-6), -1);
+        // Saturated: 2³⁰ · 2⁴ does not fit.
+        assert_eq!(Multiplier::new(16.0).unwrap().apply(1 << 30), i32::MAX);
+        assert_eq!(Multiplier::new(16.0).unwrap().apply(-(1 << 30)), i32::MIN);
         assert!(Multiplier::new(f64::NAN).is_err() && Multiplier::new(-0.1).is_err());
         assert!(Multiplier::new(2f64.powi(40)).is_err());
     }
@@ -282,9 +416,8 @@ mod tests {
     #[test]
     fn applying_a_multiplier_is_rounding_to_nearest() {
         // Against f64, which holds these products to far better than a
-        // step: within 0.5 of the exact product without a right shift,
-        // 0.75 with one (two roundings), plus the error of the
-        // multiplier's own 31 bits.
+        // step: within 0.5 of the exact product (one rounding), plus the
+        // error of the multiplier's own 31 bits.
         let mut rng = SmallRng::seed_from_u64(1);
         for _ in 0..100_000 {
             let m = 2f64.powf(rng.random_range(-20.0..4.0));
@@ -292,8 +425,7 @@ mod tests {
             let multiplier = Multiplier::new(m).unwrap();
             let exact = f64::from(x) * m;
             let got = f64::from(multiplier.apply(x));
-            let rounding = if multiplier.shift < 0 { 0.75 } else { 0.5 };
-            let bound = rounding + exact.abs() * 2f64.powi(-30) + 1e-9;
+            let bound = 0.5 + exact.abs() * 2f64.powi(-30) + 1e-9;
             assert!((got - exact).abs() <= bound, "{x} · {m}: {got}");
         }
     }

@@ -18,6 +18,7 @@ mod learning;
 mod nan;
 mod optimizers;
 mod pytorch;
+mod quant;
 mod serde_roundtrip;
 mod tensors;
 mod values;

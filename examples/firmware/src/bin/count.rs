@@ -23,6 +23,20 @@ pub fn count_spiral(x: &[f32; 2]) -> usize {
     spiral::SPIRAL.classify(x)
 }
 
+/// One digits classification in int8, from the input's codes.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn count_digits_int8(x: &[i8; 64]) -> usize {
+    digits::DIGITS_INT8.classify_codes(x)
+}
+
+/// One spiral classification in int8, from the input's codes.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn count_spiral_int8(x: &[i8; 2]) -> usize {
+    spiral::SPIRAL_INT8.classify_codes(x)
+}
+
 #[entry]
 fn main() -> ! {
     let mut same = true;
@@ -31,6 +45,20 @@ fn main() -> ! {
     }
     for (x, &host) in spiral::INPUTS.iter().zip(&spiral::EXPECTED).take(4) {
         same &= count_spiral(core::hint::black_box(x)) == host;
+    }
+    for (x, &host) in digits::INPUTS_INT8
+        .iter()
+        .zip(&digits::EXPECTED_INT8)
+        .take(4)
+    {
+        same &= count_digits_int8(core::hint::black_box(x)) == host;
+    }
+    for (x, &host) in spiral::INPUTS_INT8
+        .iter()
+        .zip(&spiral::EXPECTED_INT8)
+        .take(4)
+    {
+        same &= count_spiral_int8(core::hint::black_box(x)) == host;
     }
     constnet_firmware::exit(same)
 }

@@ -1,0 +1,217 @@
+//! Int8 networks: each quantised layer against its float layer, whole
+//! networks against theirs, and calibration's errors.
+
+use constnet::prelude::*;
+use constnet::quant::{Quant, QuantError, QuantLayer, QuantSoftmax, Quantize, Quantized, Table};
+
+network! {
+    /// Every activation with an int8 form, between dense layers.
+    struct Mixed<f32> {
+        4 => Dense<16>, Relu, Dense<12>, Tanh, Dense<10>, LeakyRelu(0.1), Dense<8>, Sigmoid,
+        Dense<6>, Identity, Dense<5>, Softmax
+    }
+}
+
+constnet::elementwise! {
+    /// softplus(x) = ln(1 + eˣ): a layer of the user's own.
+    struct Softplus = "Softplus";
+    f(x) = (T::ONE + x.exp()).ln();
+    df(_x, y) = T::ONE - (-y).exp();
+}
+
+network! {
+    /// A user's element-wise layer in a network to quantise.
+    struct WithSoftplus<f32> { 3 => Dense<8>, Softplus, Dense<2> }
+}
+
+network! {
+    /// A classifier like the digits one.
+    struct Classifier<f32> { 8 => Dense<24>, Relu, Dense<24>, Relu, Dense<4> }
+}
+
+fn samples<const N: usize>(seed: u64, n: usize) -> Vec<[f32; N]> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| core::array::from_fn(|_| rng.random_range(-1.0..1.0)))
+        .collect()
+}
+
+#[test]
+fn tables_follow_their_function_within_one_step() {
+    // The table of tanh, sigmoid and a leaky ReLU, against the float
+    // functions at every one of the 256 input codes: at most half a step
+    // of the output plus the float function's own rounding.
+    // (A leaky ReLU's output range below covers only up to 4.0: the
+    // largest input code, 4.016, saturates.)
+    let input = Quant::from_range(-4.0, 4.0).unwrap();
+    let check = |table: &Table, output: Quant, f: &dyn Fn(f32) -> f32| {
+        for q in -128i8..=127 {
+            let got = output.dequantize(table.forward(&[q])[0]);
+            // Saturated where the output's range ends.
+            let (lo, hi) = (output.dequantize(-128), output.dequantize(127));
+            let exact = f(input.dequantize(q)).clamp(lo, hi);
+            assert!(
+                (got - exact).abs() <= output.scale * 0.5 + 1e-6,
+                "at {q}: {got} vs {exact}"
+            );
+        }
+    };
+    let unit = Quant::from_range(-1.0, 1.0).unwrap();
+    let (tanh, out) =
+        Quantize::<[f32; 1]>::quantize(&Tanh, input, &range_of(-1.0, 1.0), None).unwrap();
+    assert_eq!(out, unit);
+    check(&tanh, unit, &|x: f32| x.tanh());
+    let (sigmoid, out) =
+        Quantize::<[f32; 1]>::quantize(&Sigmoid, input, &range_of(0.0, 1.0), None).unwrap();
+    check(&sigmoid, out, &|x: f32| 1.0 / (1.0 + (-x).exp()));
+    let leaky = LeakyRelu::new(0.25);
+    let (table, out) =
+        Quantize::<[f32; 1]>::quantize(&leaky, input, &range_of(-1.0, 4.0), None).unwrap();
+    check(&table, out, &|x: f32| if x > 0.0 { x } else { 0.25 * x });
+}
+
+fn range_of(min: f32, max: f32) -> constnet::quant::Range {
+    let mut r = constnet::quant::Range::EMPTY;
+    r.widen(&[min, max]);
+    r
+}
+
+#[test]
+fn int8_softmax_is_a_distribution_close_to_the_float_one() {
+    let input = Quant::from_range(-6.0, 6.0).unwrap();
+    let (softmax, out) =
+        Quantize::<[f32; 7]>::quantize(&Softmax, input, &range_of(0.0, 1.0), None).unwrap();
+    assert_eq!(out, QuantSoftmax::OUTPUT);
+    let mut rng = SmallRng::seed_from_u64(3);
+    for _ in 0..1000 {
+        let x: [f32; 7] = core::array::from_fn(|_| rng.random_range(-6.0..6.0));
+        let codes = x.map(|v| input.quantize(v));
+        let y = softmax.forward(&codes);
+        // Independently: the float softmax of the dequantised input.
+        let real = codes.map(|q| input.dequantize(q));
+        let max = real.iter().fold(f32::MIN, |m, &v| m.max(v));
+        let e = real.map(|v| (v - max).exp());
+        let sum: f32 = e.iter().sum();
+        for (got, e) in y.iter().zip(e) {
+            let p = out.dequantize(*got);
+            // One step of 1/256 for rounding, one for the 16-bit table.
+            assert!((p - e / sum).abs() <= 2.0 / 256.0, "{p} vs {}", e / sum);
+        }
+        let total: f32 = y.iter().map(|&q| out.dequantize(q)).sum();
+        assert!((total - 1.0).abs() <= 7.0 / 256.0, "sum {total}");
+    }
+}
+
+#[test]
+fn a_network_of_every_activation_agrees_with_its_float_form() {
+    let mut rng = SmallRng::seed_from_u64(11);
+    let net = Mixed::random(&mut rng);
+    let data = samples::<4>(1, 500);
+    let int8 = Quantized::calibrate(&net, &data).unwrap();
+    let test = samples::<4>(2, 500);
+    let mut worst = 0f32;
+    for x in &test {
+        let (y, q) = (net.predict(x), int8.predict(x));
+        for (a, b) in y.iter().zip(&q) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    // Probabilities after six int8 layers: within a few hundredths.
+    assert!(worst < 0.05, "largest difference {worst}");
+}
+
+#[test]
+fn a_classifier_keeps_its_classes() {
+    let mut rng = SmallRng::seed_from_u64(5);
+    let net = Classifier::random(&mut rng);
+    let int8 = Quantized::calibrate(&net, &samples::<8>(3, 300)).unwrap();
+    let test = samples::<8>(4, 2000);
+    let same = test
+        .iter()
+        .filter(|x| int8.classify(x) == net.classify(x))
+        .count();
+    assert!(same >= 1940, "{same} of 2000 classes kept");
+    // The int8 output codes' argmax is the class, and the labelled
+    // accuracy is computed from it.
+    let labelled: Vec<([f32; 8], usize)> = test.iter().map(|x| (*x, net.classify(x))).collect();
+    assert_eq!(int8.accuracy(&labelled), same as f64 / 2000.0);
+    // ReLUs fold into the dense layer before: real 0 is the smallest code.
+    let relu = &int8.layers.1.0;
+    assert_eq!(relu.zero, -128);
+}
+
+#[test]
+fn a_layer_of_your_own_made_with_elementwise_quantises() {
+    let mut rng = SmallRng::seed_from_u64(9);
+    let net = WithSoftplus::random(&mut rng);
+    let int8 = Quantized::calibrate(&net, &samples::<3>(5, 300)).unwrap();
+    for x in samples::<3>(6, 100) {
+        let (y, q) = (net.predict(&x), int8.predict(&x));
+        for (a, b) in y.iter().zip(&q) {
+            assert!((a - b).abs() < 0.05, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn bad_calibration_is_an_error_and_leaves_the_network_alone() {
+    let mut rng = SmallRng::seed_from_u64(1);
+    let mut net = Classifier::random(&mut rng);
+    let before = net.clone();
+    let none: [[f32; 8]; 0] = [];
+    assert_eq!(
+        Quantized::calibrate(&net, &none).unwrap_err(),
+        QuantError::NoData
+    );
+    let mut data = samples::<8>(1, 10);
+    data[3][2] = f32::NAN;
+    let e = Quantized::calibrate(&net, &data).unwrap_err();
+    assert!(e.to_string().contains("NaN"), "{e}");
+    data[3][2] = f32::INFINITY;
+    assert!(Quantized::calibrate(&net, &data).is_err());
+    assert!(net == before);
+
+    // A parameter that is not finite.
+    data[3][2] = 0.0;
+    net.layers_mut().0.weight.0[0][0] = f32::NAN;
+    assert!(Quantized::calibrate(&net, &data).is_err());
+}
+
+network! {
+    /// Small enough to write out by hand.
+    struct Tiny<f32> { 2 => Dense<2>, Relu, Dense<2> }
+}
+
+/// A network built at compile time from its parts.
+static TINY: Quantized<Tiny> = Quantized::new(
+    Chain(
+        constnet::quant::QuantDense::new([[64, -64], [127, 0]], [0, 100], 1 << 30, [0, 0], -128),
+        Chain(
+            constnet::quant::QuantRelu { zero: -128 },
+            constnet::quant::QuantDense::new([[127, 0], [0, 127]], [0, 0], 1 << 30, [-6, -6], 0),
+        ),
+    ),
+    Quant {
+        scale: 1.0 / 128.0,
+        zero: 0,
+    },
+    Quant {
+        scale: 1.0 / 128.0,
+        zero: 0,
+    },
+);
+
+#[test]
+fn an_int8_network_can_be_a_static() {
+    // Worked by hand. Layer 1, row 0: 64·100 − 64·(−50) = 9600, times
+    // 2³⁰/2³¹ = 4800, plus the zero point −128: 4672, saturated to 127.
+    // Row 1: 127·100 + 100 = 12800 → 6400 − 128 → 127. The ReLU's zero is
+    // −128: nothing changes. Layer 2, each row: 127·127 = 16129, times
+    // ½ · 2⁻⁶: 126.01 → 126.
+    let y = TINY.forward(&[100, -50]);
+    assert_eq!(y, [126, 126]);
+    assert_eq!(
+        Quantized::<Tiny>::PARAMETER_BYTES,
+        core::mem::size_of_val(&TINY.layers)
+    );
+}
