@@ -1,6 +1,6 @@
 //! What the firmware binaries share: the networks trained on the host, a
 //! check against the host's predictions, and what differs between the
-//! targets (Cortex-M for now): the `entry` attribute, output, exit, a
+//! targets (Cortex-M and RISC-V): the `entry` attribute, output, exit, a
 //! panic handler and a stack meter.
 //!
 //! A binary uses only this crate's names, so the same source runs on every
@@ -23,12 +23,14 @@
 use constnet::Network;
 
 /// Marks the program's entry point, `fn main() -> !`, called after the
-/// runtime (cortex-m-rt) has set up RAM.
+/// runtime (cortex-m-rt or riscv-rt) has set up RAM.
 #[cfg(target_arch = "arm")]
 pub use cortex_m_rt::entry;
+#[cfg(target_arch = "riscv32")]
+pub use riscv_rt::entry;
 
 /// `println!` and `eprintln!`, like std's, to the host's standard output
-/// and error over semihosting (the `semihosting` crate, which supports Arm and RISC-V).
+/// and error over semihosting (the `semihosting` crate, for Arm and RISC-V).
 pub use semihosting::{eprintln, println};
 
 /// Defines the panic handler: it prints the panic message on the host's
@@ -89,6 +91,13 @@ fn stack_pointer() -> usize {
     {
         cortex_m::register::msp::read() as usize
     }
+    #[cfg(target_arch = "riscv32")]
+    {
+        let sp: usize;
+        // SAFETY: reads a register, touches no memory.
+        unsafe { core::arch::asm!("mv {}, sp", out(reg) sp, options(nomem, nostack)) };
+        sp
+    }
 }
 
 /// The lowest address the stack may grow down to: the end of the
@@ -97,6 +106,9 @@ fn stack_limit() -> usize {
     unsafe extern "C" {
         #[cfg(target_arch = "arm")]
         #[link_name = "_stack_end"]
+        static STACK_END: u8;
+        #[cfg(target_arch = "riscv32")]
+        #[link_name = "__estack"]
         static STACK_END: u8;
     }
     // Only the symbol's address is taken, never its contents.
