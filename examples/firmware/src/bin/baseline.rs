@@ -4,7 +4,7 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
+use constnet_firmware::entry;
 
 #[entry]
 fn main() -> ! {

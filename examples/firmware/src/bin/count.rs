@@ -5,9 +5,9 @@
 #![no_main]
 
 use constnet::Network;
-use constnet_firmware::{digits, spiral};
-use cortex_m_rt::entry;
-use panic_semihosting as _;
+use constnet_firmware::{digits, entry, spiral};
+
+constnet_firmware::panic_handler!();
 
 /// One digits (64-32-10) classification.
 #[unsafe(no_mangle)]

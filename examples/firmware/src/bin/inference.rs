@@ -4,16 +4,15 @@
 #![no_std]
 #![no_main]
 
-use constnet_firmware::{agreement, digits, spiral};
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
+use constnet_firmware::{agreement, digits, entry, println, spiral};
+
+constnet_firmware::panic_handler!();
 
 #[entry]
 fn main() -> ! {
     let expected = &spiral::EXPECTED;
     let same_spiral = agreement(&spiral::SPIRAL, &spiral::INPUTS, expected, |i, class| {
-        hprintln!(
+        println!(
             "spiral {:?} -> class {} (host: {})",
             spiral::INPUTS[i],
             class,
@@ -22,9 +21,9 @@ fn main() -> ! {
     });
     let expected = &digits::EXPECTED;
     let same_digits = agreement(&digits::DIGITS, &digits::INPUTS, expected, |i, class| {
-        hprintln!("digits image {} -> {} (host: {})", i, class, expected[i]);
+        println!("digits image {} -> {} (host: {})", i, class, expected[i]);
     });
-    hprintln!(
+    println!(
         "spiral: {}/{} and digits: {}/{} classes equal the host's",
         same_spiral,
         spiral::INPUTS.len(),

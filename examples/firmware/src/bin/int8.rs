@@ -7,10 +7,9 @@
 #![no_std]
 #![no_main]
 
-use constnet_firmware::{digits, spiral};
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
+use constnet_firmware::{digits, entry, println, spiral};
+
+constnet_firmware::panic_handler!();
 
 #[entry]
 fn main() -> ! {
@@ -19,7 +18,7 @@ fn main() -> ! {
         let y = spiral::SPIRAL_INT8.forward(core::hint::black_box(x));
         let class = spiral::SPIRAL_INT8.classify_codes(x);
         let ok = y == spiral::OUTPUTS_INT8[i] && class == spiral::EXPECTED_INT8[i];
-        hprintln!(
+        println!(
             "spiral {} -> {:?} class {} (host: {:?})",
             i,
             y,
@@ -32,7 +31,7 @@ fn main() -> ! {
         let y = digits::DIGITS_INT8.forward(core::hint::black_box(x));
         let class = digits::DIGITS_INT8.classify_codes(x);
         let ok = y == digits::OUTPUTS_INT8[i] && class == digits::EXPECTED_INT8[i];
-        hprintln!(
+        println!(
             "digits {} -> {:?} class {} (host: {:?})",
             i,
             y,
@@ -42,10 +41,9 @@ fn main() -> ! {
         same += usize::from(ok);
     }
     let total = spiral::INPUTS_INT8.len() + digits::INPUTS_INT8.len();
-    hprintln!(
+    println!(
         "int8: {}/{} outputs bit-identical to the host's",
-        same,
-        total
+        same, total
     );
     constnet_firmware::exit(same == total)
 }

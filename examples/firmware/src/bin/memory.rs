@@ -9,11 +9,9 @@
 use core::mem::size_of;
 
 use constnet::prelude::*;
-use constnet_firmware::measure_stack;
-use constnet_firmware::{digits, spiral};
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
+use constnet_firmware::{digits, entry, measure_stack, println, spiral};
+
+constnet_firmware::panic_handler!();
 
 /// Prints the sizes and the stack of `predict` and of `train_batch` with
 /// batches of 1 and 8 for the network `net`.
@@ -22,7 +20,7 @@ where
     N: Network + Clone,
     SoftmaxCrossEntropy: Loss<N::Output, usize>,
 {
-    hprintln!(
+    println!(
         "{}: {} parameters; size_of network {} B, gradients {} B, Sgd {} B",
         name,
         N::PARAMETERS,
@@ -40,12 +38,9 @@ where
         measure_stack(|| trained.train_batch(&[(x, target)], &SoftmaxCrossEntropy, &mut opt));
     let batch = [(x, target); 8];
     let (_, step8) = measure_stack(|| trained.train_batch(&batch, &SoftmaxCrossEntropy, &mut opt));
-    hprintln!(
+    println!(
         "{}: peak stack: predict {} B, training step batch 1 {} B, batch 8 {} B",
-        name,
-        predict,
-        step1,
-        step8
+        name, predict, step1, step8
     );
 }
 

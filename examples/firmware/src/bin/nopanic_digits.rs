@@ -5,8 +5,7 @@
 #![no_std]
 #![no_main]
 
-use constnet_firmware::{agreement, digits};
-use cortex_m_rt::entry;
+use constnet_firmware::{agreement, digits, entry};
 
 #[entry]
 fn main() -> ! {

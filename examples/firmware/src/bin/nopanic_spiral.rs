@@ -5,8 +5,7 @@
 #![no_std]
 #![no_main]
 
-use constnet_firmware::{agreement, spiral};
-use cortex_m_rt::entry;
+use constnet_firmware::{agreement, entry, spiral};
 
 #[entry]
 fn main() -> ! {

@@ -6,9 +6,9 @@
 #![no_main]
 
 use constnet::prelude::*;
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
+use constnet_firmware::{entry, println};
+
+constnet_firmware::panic_handler!();
 
 network! {
     /// A 2-8-1 XOR classifier.
@@ -27,22 +27,22 @@ fn main() -> ! {
         ([1.0, 1.0], [0.0]),
     ];
     let first = net.mean_loss(&data, &Mse).unwrap_or(f32::NAN);
-    hprintln!("loss before training: {}", first);
+    println!("loss before training: {}", first);
     let mut last = first;
     for epoch in 1..=300 {
         match net.train_epoch::<4>(&mut data, &Mse, &mut opt, &mut rng) {
             Ok(loss) => last = loss,
             Err(e) => {
-                hprintln!("epoch {}: {}", epoch, e);
+                println!("epoch {}: {}", epoch, e);
                 constnet_firmware::exit(false);
             }
         }
         if epoch % 100 == 0 {
-            hprintln!("epoch {}: loss {}", epoch, last);
+            println!("epoch {}: loss {}", epoch, last);
         }
     }
     let accuracy = net.accuracy(&data);
-    hprintln!("loss after training: {}, accuracy {}", last, accuracy);
+    println!("loss after training: {}, accuracy {}", last, accuracy);
     let learned = last < first / 10.0 && accuracy == 1.0;
     constnet_firmware::exit(learned)
 }
