@@ -171,7 +171,7 @@ pub use optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Scheduled, Sgd
 pub use scalar::{Scalar, Vector, Zeroed};
 pub use settings::SettingError;
 pub use tensors::Tensors;
-pub use train::{Train, TrainError};
+pub use train::{GradientBuffer, Train, TrainError};
 
 pub use format::{EncodeError, LoadError, Save, SaveArray};
 
@@ -208,7 +208,7 @@ pub mod prelude {
     pub use crate::scalar::{Scalar, Vector, Zeroed};
     pub use crate::settings::SettingError;
     pub use crate::tensors::Tensors;
-    pub use crate::train::{Train, TrainError};
+    pub use crate::train::{GradientBuffer, Train, TrainError};
     pub use bytemuck::Zeroable;
     pub use rand::rngs::SmallRng;
     pub use rand::{Rng, RngExt, SeedableRng};
