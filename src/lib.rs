@@ -131,7 +131,11 @@
 //! the stack. Large networks (a `Dense<784, 512>` is 1.6 MB) can exceed a
 //! thread's stack: build them on the heap with [`Network::random_boxed`]
 //! and the optimisers' `boxed` constructors (see [`heap`]), or as a
-//! `static`.
+//! `static`. On a micro-controller, the network, an optimiser built at
+//! compile time (`Sgd::new_const`) and a [`GradientBuffer`] for
+//! [`Train::train_epoch_with`] can all be statics, so that the linker
+//! counts the RAM they take and only the batch's activations use the
+//! stack.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
