@@ -131,7 +131,11 @@
 //! the stack. Large networks (a `Dense<784, 512>` is 1.6 MB) can exceed a
 //! thread's stack: build them on the heap with [`Network::random_boxed`]
 //! and the optimisers' `boxed` constructors (see [`heap`]), or as a
-//! `static`.
+//! `static`. On a micro-controller, the network, an optimiser built at
+//! compile time (`Sgd::new_const`) and a [`GradientBuffer`] for
+//! [`Train::train_epoch_with`] can all be statics, so that the linker
+//! counts the RAM they take and only the batch's activations use the
+//! stack.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
@@ -171,7 +175,7 @@ pub use optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Scheduled, Sgd
 pub use scalar::{Scalar, Vector, Zeroed};
 pub use settings::SettingError;
 pub use tensors::Tensors;
-pub use train::{Train, TrainError};
+pub use train::{GradientBuffer, Train, TrainError};
 
 pub use format::{EncodeError, LoadError, Save, SaveArray};
 
@@ -208,7 +212,7 @@ pub mod prelude {
     pub use crate::scalar::{Scalar, Vector, Zeroed};
     pub use crate::settings::SettingError;
     pub use crate::tensors::Tensors;
-    pub use crate::train::{Train, TrainError};
+    pub use crate::train::{GradientBuffer, Train, TrainError};
     pub use bytemuck::Zeroable;
     pub use rand::rngs::SmallRng;
     pub use rand::{Rng, RngExt, SeedableRng};

@@ -154,6 +154,7 @@ mod sealed {
 /// This trait is sealed: the kernels are written and tested for these two.
 pub trait Scalar:
     Float
+    + bytemuck::Pod
     + bytemuck::Zeroable
     + Zeroed
     + AddAssign
@@ -205,6 +206,34 @@ impl Scalar for f64 {
     fn as_f64(self) -> f64 {
         self
     }
+}
+
+/// `x` as an `f64`, exactly, in `const` context (where [`Scalar::as_f64`],
+/// a trait method, cannot be called). `T` is `f32` or `f64`, the only
+/// scalars: its bytes are read as the one of the two that has its size.
+pub(crate) const fn const_as_f64<T: Scalar>(x: T) -> f64 {
+    let b: &[u8] = bytemuck::must_cast_slice(core::slice::from_ref(&x));
+    if let [b0, b1, b2, b3] = *b {
+        f32::from_ne_bytes([b0, b1, b2, b3]) as f64
+    } else if let [b0, b1, b2, b3, b4, b5, b6, b7] = *b {
+        f64::from_ne_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
+    } else {
+        panic!("a scalar is an f32 or an f64")
+    }
+}
+
+/// `x` as a `T`, rounded to nearest, in `const` context (where
+/// [`Scalar::from_f64`] cannot be called): for an `f32`, an `f64` whose
+/// first four bytes in memory are those of `x as f32`, read as `T`.
+pub(crate) const fn const_from_f64<T: Scalar>(x: f64) -> T {
+    let wide = if size_of::<T>() == size_of::<f32>() {
+        let [b0, b1, b2, b3] = (x as f32).to_ne_bytes();
+        f64::from_ne_bytes([b0, b1, b2, b3, 0, 0, 0, 0])
+    } else {
+        x
+    };
+    let values: &[T] = bytemuck::must_cast_slice(core::slice::from_ref(&wide));
+    values[0]
 }
 
 /// A fixed-width vector of scalars: the input or output of one sample.
@@ -263,6 +292,23 @@ mod tests {
         let z: [[f32; 40]; 3] = Zeroed::ZERO;
         assert!(z.iter().flatten().all(|&x| x == 0.0));
         assert_eq!(<[f64; 7] as Vector>::LEN, 7);
+    }
+
+    #[test]
+    fn const_conversions_are_as_f64_and_from_f64() {
+        const THIRD: f32 = const_from_f64(1.0 / 3.0);
+        const BACK: f64 = const_as_f64(THIRD);
+        assert_eq!(THIRD.to_bits(), f32::from_f64(1.0 / 3.0).to_bits());
+        assert_eq!(BACK.to_bits(), THIRD.as_f64().to_bits());
+        for x in [0.1, -2.5e-40, 1e300, f64::INFINITY, f64::MIN_POSITIVE, -0.0] {
+            let single: f32 = const_from_f64(x);
+            assert_eq!(single.to_bits(), f32::from_f64(x).to_bits(), "{x}");
+            assert_eq!(const_as_f64(single).to_bits(), single.as_f64().to_bits());
+            let double: f64 = const_from_f64(x);
+            assert_eq!(double.to_bits(), x.to_bits());
+            assert_eq!(const_as_f64(double).to_bits(), x.to_bits());
+        }
+        assert!(const_as_f64(const_from_f64::<f32>(f64::NAN)).is_nan());
     }
 
     #[test]

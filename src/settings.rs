@@ -7,6 +7,15 @@
 //! `Sgd::new(0.01)?.momentum(0.9)?`; a setting that cannot be out of range
 //! (a flag) returns `Self`. A value of the wrong float type is a compile
 //! error that names the network's scalar type ([`ScalarOf`]).
+//!
+//! The optimisers can also be made in `const` context, for a `const` or a
+//! `static` (on a micro-controller, to keep an optimiser out of the
+//! stack): `Sgd::new_const(0.5).momentum_const(0.9)`. The `_const`
+//! constructors and setters check the same ranges, and a value out of its
+//! range is a compile error there: evaluating the `static` panics with a
+//! message that names the setting and its range. Called at run time they
+//! panic instead of returning an error, so at run time the constructors
+//! above are the ones to use.
 
 use core::fmt;
 
@@ -93,34 +102,85 @@ fn check<T: Scalar>(
     }
 }
 
+/// The ranges of settings that are numbers: each one's test, `const` so
+/// that the `_const` constructors run it at compile time, and its words,
+/// which a [`SettingError`] and a compile-time error both quote. A scalar
+/// is tested as an `f64`, which holds every `f32` exactly.
+macro_rules! range {
+    (test positive) => {
+        $crate::settings::is_positive
+    };
+    (words positive) => {
+        "finite and greater than 0"
+    };
+    (test non_negative) => {
+        $crate::settings::is_non_negative
+    };
+    (words non_negative) => {
+        "finite and at least 0"
+    };
+    (test fraction) => {
+        $crate::settings::is_fraction
+    };
+    (words fraction) => {
+        "in [0, 1)"
+    };
+}
+pub(crate) use range;
+
+/// `$value` (an expression of a network's scalar type) if it is in the
+/// range `$range` (`positive`, `non_negative`, `fraction`), in `const`
+/// context; otherwise a panic whose message names the setting and the
+/// range, which in a `const` or `static` is a compile error.
+macro_rules! const_setting {
+    ($range:ident, $setting:literal, $value:expr) => {{
+        let value = $value;
+        if !$crate::settings::range!(test $range)($crate::scalar::const_as_f64(value)) {
+            panic!(
+                "{}",
+                concat!(
+                    $setting,
+                    " is out of range: it must be ",
+                    $crate::settings::range!(words $range)
+                )
+            );
+        }
+        value
+    }};
+}
+pub(crate) use const_setting;
+
+/// Finite and greater than 0.
+pub(crate) const fn is_positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+/// Finite and at least 0.
+pub(crate) const fn is_non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+/// In `[0, 1)`.
+pub(crate) const fn is_fraction(x: f64) -> bool {
+    x >= 0.0 && x < 1.0
+}
+
 /// Finite and greater than 0 (a learning rate, ε, a clipping norm).
 pub(crate) fn positive<T: Scalar>(setting: &'static str, value: T) -> Result<T, SettingError> {
-    check(
-        setting,
-        value,
-        "finite and greater than 0",
-        value.is_finite() && value > T::ZERO,
-    )
+    let ok = range!(test positive)(value.as_f64());
+    check(setting, value, range!(words positive), ok)
 }
 
 /// Finite and at least 0 (a weight decay).
 pub(crate) fn non_negative<T: Scalar>(setting: &'static str, value: T) -> Result<T, SettingError> {
-    check(
-        setting,
-        value,
-        "finite and at least 0",
-        value.is_finite() && value >= T::ZERO,
-    )
+    let ok = range!(test non_negative)(value.as_f64());
+    check(setting, value, range!(words non_negative), ok)
 }
 
 /// In `[0, 1)` (a momentum, a decay rate of a running average).
 pub(crate) fn fraction<T: Scalar>(setting: &'static str, value: T) -> Result<T, SettingError> {
-    check(
-        setting,
-        value,
-        "in [0, 1)",
-        value >= T::ZERO && value < T::ONE,
-    )
+    let ok = range!(test fraction)(value.as_f64());
+    check(setting, value, range!(words fraction), ok)
 }
 
 /// At least 1 (a count of steps).

@@ -80,6 +80,112 @@ impl fmt::Display for TrainError {
 
 impl core::error::Error for TrainError {}
 
+/// A gradient buffer for training a network `N` that the caller keeps:
+/// in a `static`, in a box, or in a local that lives across many steps.
+/// [`Train::train_batch_with`] and [`Train::train_epoch_with`] fill it
+/// with each batch's gradient and take their step from it.
+///
+/// [`Train::train_batch`] and [`Train::train_epoch`] make a zeroed
+/// [`Gradients<N>`] for each call, on the stack (or on the heap for an
+/// optimiser made with `boxed`). With this buffer instead, a
+/// micro-controller can keep the gradient in `.bss`, counted and placed by
+/// the linker, out of the stack, and no call zeroes it: it is zero between
+/// calls, because the optimiser's step zeroes each gradient as it reads it
+/// ([`Optimizer::step_and_clear`]), and a call that fails zeroes it before
+/// it returns. Its contents are not accessible, so nothing else can leave
+/// it otherwise.
+///
+/// [`new`](GradientBuffer::new) is `const`, so a buffer can be a
+/// `static`; a program that trains from one function can hold it as that
+/// function's own `static mut`, which cortex-m-rt's `#[entry]` hands out as
+/// a `&'static mut` without `unsafe` (`examples/firmware/src/bin/train_static.rs`
+/// keeps the network, the optimiser and this buffer so). Anywhere else, a
+/// local reused for every call does the same:
+///
+/// ```
+/// use constnet::prelude::*;
+///
+/// network! {
+///     /// A 2-8-1 XOR classifier.
+///     struct Xor<f32> { 2 => Dense<8>, Tanh, Dense<1>, Sigmoid }
+/// }
+/// static OPT: Sgd<Xor> = Sgd::new_const(0.5).momentum_const(0.9);
+///
+/// let mut rng = SmallRng::seed_from_u64(7);
+/// let mut net = Xor::random(&mut rng);
+/// let mut opt = OPT.clone();
+/// let mut grads = GradientBuffer::new();
+/// let mut data = [
+///     ([0.0, 0.0], [0.0]),
+///     ([0.0, 1.0], [1.0]),
+///     ([1.0, 0.0], [1.0]),
+///     ([1.0, 1.0], [0.0]),
+/// ];
+/// let first = net.mean_loss(&data, &Mse)?;
+/// for _ in 0..300 {
+///     net.train_epoch_with::<4>(&mut data, &Mse, &mut opt, &mut rng, &mut grads)?;
+/// }
+/// assert!(net.mean_loss(&data, &Mse)? < first / 10.0);
+/// assert_eq!(net.accuracy(&data), 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(bytemuck::Zeroable)]
+#[zeroable(bound = "")]
+#[repr(transparent)]
+pub struct GradientBuffer<N: Network>(Gradients<N>);
+
+impl<N: Network> GradientBuffer<N> {
+    /// A zero buffer; `const`, so it can be a `static`.
+    pub const fn new() -> Self {
+        Zeroed::ZERO
+    }
+
+    /// A zero buffer built directly on the heap, for networks whose
+    /// gradient does not fit the stack (see [`heap`](crate::heap)).
+    #[cfg(feature = "alloc")]
+    pub fn boxed() -> alloc::boxed::Box<Self> {
+        crate::heap::zeroed_box()
+    }
+
+    /// The buffer, for one training call that keeps it zero between calls:
+    /// on an error, which may leave a gradient or old parameters in it,
+    /// it is zeroed before `train` returns.
+    #[inline(always)]
+    fn lend<R>(
+        &mut self,
+        train: impl FnOnce(&mut Gradients<N>) -> Result<R, TrainError>,
+    ) -> Result<R, TrainError> {
+        let result = train(&mut self.0);
+        if result.is_err() {
+            self.clear();
+        }
+        result
+    }
+
+    /// Zeroes the buffer. Out of line: only a failed step needs it.
+    #[cold]
+    #[inline(never)]
+    fn clear(&mut self) {
+        self.0
+            .for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
+    }
+}
+
+impl<N: Network> Default for GradientBuffer<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<N: Network> fmt::Debug for GradientBuffer<N> {
+    /// Prints its size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GradientBuffer")
+            .field("len", &<Gradients<N> as Tensors<N::Scalar>>::LEN)
+            .finish()
+    }
+}
+
 /// Training a [`Network`] on samples with targets of type `Target`: a
 /// vector (`[T; O]`) for regression or one-hot classification, or a class
 /// index (`usize`).
@@ -129,6 +235,39 @@ pub trait Train<Target>: Network {
         loss: &impl Loss<Self::Output, Target>,
         opt: &mut impl Optimizer<Self>,
         rng: &mut (impl Rng + ?Sized),
+    ) -> Result<Self::Scalar, TrainError>;
+
+    /// [`train_batch`](Train::train_batch) with a gradient buffer of the
+    /// caller's (see [`GradientBuffer`]): the same step, bit for bit,
+    /// without a gradient made and zeroed for the call.
+    ///
+    /// # Errors
+    ///
+    /// As [`train_batch`](Train::train_batch); `grads` is zero after an
+    /// error too.
+    fn train_batch_with<const B: usize>(
+        &mut self,
+        batch: &[(Self::Input, Target); B],
+        loss: &impl Loss<Self::Output, Target>,
+        opt: &mut impl Optimizer<Self>,
+        grads: &mut GradientBuffer<Self>,
+    ) -> Result<Self::Scalar, TrainError>;
+
+    /// [`train_epoch`](Train::train_epoch) with a gradient buffer of the
+    /// caller's (see [`GradientBuffer`]): the same shuffle and the same
+    /// steps, bit for bit, without a gradient made and zeroed for the call.
+    ///
+    /// # Errors
+    ///
+    /// As [`train_epoch`](Train::train_epoch); `grads` is zero after an
+    /// error too.
+    fn train_epoch_with<const B: usize>(
+        &mut self,
+        data: &mut [(Self::Input, Target)],
+        loss: &impl Loss<Self::Output, Target>,
+        opt: &mut impl Optimizer<Self>,
+        rng: &mut (impl Rng + ?Sized),
+        grads: &mut GradientBuffer<Self>,
     ) -> Result<Self::Scalar, TrainError>;
 
     /// The mean loss over a data set, without training.
@@ -181,15 +320,36 @@ impl<N: Network, Target> Train<Target> for N {
             return Err(TrainError::EmptyData);
         }
         data.shuffle(rng);
-        let total = with_scratch(opt, |opt, grads| {
-            let mut total = N::Scalar::ZERO;
-            for (index, batch) in data.chunks(B).enumerate() {
-                let mean = step::<N, Target, B>(self, batch, loss, opt, grads, index)?;
-                total += mean * N::Scalar::from_f64(batch.len() as f64);
-            }
-            Ok(total)
-        })?;
-        Ok(total / N::Scalar::from_f64(data.len() as f64))
+        with_scratch(opt, |opt, grads| {
+            epoch::<N, Target, B>(self, data, loss, opt, grads)
+        })
+    }
+
+    fn train_batch_with<const B: usize>(
+        &mut self,
+        batch: &[(N::Input, Target); B],
+        loss: &impl Loss<N::Output, Target>,
+        opt: &mut impl Optimizer<N>,
+        grads: &mut GradientBuffer<N>,
+    ) -> Result<N::Scalar, TrainError> {
+        checks::<N, Target, B>(loss);
+        grads.lend(|grads| step::<N, Target, B>(self, batch, loss, opt, grads, 0))
+    }
+
+    fn train_epoch_with<const B: usize>(
+        &mut self,
+        data: &mut [(N::Input, Target)],
+        loss: &impl Loss<N::Output, Target>,
+        opt: &mut impl Optimizer<N>,
+        rng: &mut (impl Rng + ?Sized),
+        grads: &mut GradientBuffer<N>,
+    ) -> Result<N::Scalar, TrainError> {
+        checks::<N, Target, B>(loss);
+        if data.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        data.shuffle(rng);
+        grads.lend(|grads| epoch::<N, Target, B>(self, data, loss, opt, grads))
     }
 
     fn mean_loss(
@@ -245,6 +405,24 @@ fn with_scratch<N: Network, O: Optimizer<N>, R>(
     f: impl FnOnce(&mut O, &mut Gradients<N>) -> R,
 ) -> R {
     O::scratch(|grads| f(opt, grads))
+}
+
+/// One step per batch of `B` of `data` (not empty), with `grads` zero on
+/// entry; the mean loss over the samples.
+#[inline(always)]
+fn epoch<N: Network, Target, const B: usize>(
+    net: &mut N,
+    data: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    opt: &mut impl Optimizer<N>,
+    grads: &mut Gradients<N>,
+) -> Result<N::Scalar, TrainError> {
+    let mut total = N::Scalar::ZERO;
+    for (index, batch) in data.chunks(B).enumerate() {
+        let mean = step::<N, Target, B>(net, batch, loss, opt, grads, index)?;
+        total += mean * N::Scalar::from_f64(batch.len() as f64);
+    }
+    Ok(total / N::Scalar::from_f64(data.len() as f64))
 }
 
 /// The gradient of one batch, checked, then applied. `grads` is zero on

@@ -6,7 +6,7 @@ use num_traits::Float;
 
 use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
 use crate::network::{Gradients, Network};
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, Zeroed, const_from_f64};
 use crate::settings::{self, ScalarOf, SettingError};
 
 /// How [`Adam`] applies weight decay `λ`.
@@ -76,6 +76,54 @@ impl<N: Network> Adam<N> {
     /// [`SettingError`] unless `lr` is finite and greater than 0.
     pub fn adamw(lr: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
         Self::new(lr)?.decoupled_weight_decay(N::Scalar::from_f64(0.01))
+    }
+
+    /// [`new`](Adam::new) in `const` context: an optimiser that can be a
+    /// `const` or a `static`, its moments included (zero). The `_const`
+    /// setters ([`betas_const`](Adam::betas_const), …) go with it.
+    ///
+    /// ```
+    /// use constnet::optim::Adam;
+    /// use constnet::prelude::*;
+    ///
+    /// network! {
+    ///     /// A 2-4-1 regressor.
+    ///     struct Net<f32> { 2 => Dense<4>, Tanh, Dense<1> }
+    /// }
+    /// static ADAM: Adam<Net> = Adam::new_const(1e-3).betas_const(0.8, 0.99);
+    /// let adam: Adam<Net> = Adam::new(1e-3)?.betas(0.8, 0.99)?;
+    /// assert_eq!(format!("{ADAM:?}"), format!("{adam:?}"));
+    /// # Ok::<(), constnet::SettingError>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Unless `lr` is finite and greater than 0: in a `const` or a
+    /// `static`, a compile error. At run time, use [`new`](Adam::new),
+    /// which returns a [`SettingError`] instead.
+    pub const fn new_const(lr: N::Scalar) -> Self {
+        Adam {
+            lr: settings::const_setting!(positive, "learning rate", lr),
+            beta1: const_from_f64(0.9),
+            beta2: const_from_f64(0.999),
+            eps: const_from_f64(1e-8),
+            weight_decay: WeightDecay::None,
+            clip: None,
+            steps: 0,
+            m: Zeroed::ZERO,
+            v: Zeroed::ZERO,
+        }
+    }
+
+    /// [`adamw`](Adam::adamw) in `const` context (see
+    /// [`new_const`](Adam::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `lr` is finite and greater than 0: a compile error in a
+    /// `const` or a `static`.
+    pub const fn adamw_const(lr: N::Scalar) -> Self {
+        Self::new_const(lr).decoupled_weight_decay_const(const_from_f64(0.01))
     }
 }
 
@@ -158,6 +206,69 @@ impl<N: Network, S: State<N>> Adam<N, S> {
     pub fn clip_norm(mut self, max_norm: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
         self.clip = Some(settings::positive("clip norm", max_norm.scalar())?);
         Ok(self)
+    }
+
+    /// [`betas`](Adam::betas) in `const` context (see
+    /// [`new_const`](Adam::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless both are in `[0, 1)`: a compile error in a `const` or a
+    /// `static`.
+    pub const fn betas_const(mut self, beta1: N::Scalar, beta2: N::Scalar) -> Self {
+        self.beta1 = settings::const_setting!(fraction, "beta1", beta1);
+        self.beta2 = settings::const_setting!(fraction, "beta2", beta2);
+        self
+    }
+
+    /// [`eps`](Adam::eps) in `const` context (see
+    /// [`new_const`](Adam::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `eps` is finite and greater than 0: a compile error in a
+    /// `const` or a `static`.
+    pub const fn eps_const(mut self, eps: N::Scalar) -> Self {
+        self.eps = settings::const_setting!(positive, "eps", eps);
+        self
+    }
+
+    /// [`weight_decay`](Adam::weight_decay) in `const` context (see
+    /// [`new_const`](Adam::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `lambda` is finite and at least 0: a compile error in a
+    /// `const` or a `static`.
+    pub const fn weight_decay_const(mut self, lambda: N::Scalar) -> Self {
+        let lambda = settings::const_setting!(non_negative, "weight decay", lambda);
+        self.weight_decay = WeightDecay::L2(lambda);
+        self
+    }
+
+    /// [`decoupled_weight_decay`](Adam::decoupled_weight_decay) in `const`
+    /// context (see [`new_const`](Adam::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `lambda` is finite and at least 0: a compile error in a
+    /// `const` or a `static`.
+    pub const fn decoupled_weight_decay_const(mut self, lambda: N::Scalar) -> Self {
+        let lambda = settings::const_setting!(non_negative, "weight decay", lambda);
+        self.weight_decay = WeightDecay::Decoupled(lambda);
+        self
+    }
+
+    /// [`clip_norm`](Adam::clip_norm) in `const` context (see
+    /// [`new_const`](Adam::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `max_norm` is finite and greater than 0: a compile error in
+    /// a `const` or a `static`.
+    pub const fn clip_norm_const(mut self, max_norm: N::Scalar) -> Self {
+        self.clip = Some(settings::const_setting!(positive, "clip norm", max_norm));
+        self
     }
 
     /// How many steps have been taken.
@@ -244,5 +355,58 @@ impl<N: Network, S> fmt::Debug for Adam<N, S> {
             .field("clip", &self.clip)
             .field("steps", &self.steps)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+#[allow(non_camel_case_types)] // the generic names `network!` gives its impls
+mod tests {
+    use super::*;
+
+    crate::network! {
+        /// A 2-3-1 network in `f32`.
+        struct Small<f32> { 2 => Dense<3>, crate::Tanh, Dense<1> }
+    }
+
+    /// Every field of two optimisers, bit for bit.
+    fn same<N: Network>(a: &Adam<N>, b: &Adam<N>) -> bool {
+        let bits = |x: N::Scalar| x.as_f64().to_bits();
+        let decay = |w: WeightDecay<N::Scalar>| match w {
+            WeightDecay::None => (0, 0),
+            WeightDecay::L2(x) => (1, bits(x)),
+            WeightDecay::Decoupled(x) => (2, bits(x)),
+        };
+        [a.lr, a.beta1, a.beta2, a.eps].map(bits) == [b.lr, b.beta1, b.beta2, b.eps].map(bits)
+            && decay(a.weight_decay) == decay(b.weight_decay)
+            && a.clip.map(bits) == b.clip.map(bits)
+            && a.steps == b.steps
+            && a.m == b.m
+            && a.v == b.v
+    }
+
+    static ADAMW: Adam<Small> = Adam::adamw_const(1e-3);
+    static TUNED: Adam<Small> = Adam::new_const(0.01)
+        .betas_const(0.8, 0.99)
+        .eps_const(1e-6)
+        .weight_decay_const(1e-4)
+        .clip_norm_const(1.0);
+
+    #[test]
+    fn const_constructors_build_what_the_checked_ones_do() -> Result<(), SettingError> {
+        assert!(same(&ADAMW, &Adam::adamw(1e-3)?));
+        let tuned = Adam::new(0.01)?
+            .betas(0.8, 0.99)?
+            .eps(1e-6)?
+            .weight_decay(1e-4)?
+            .clip_norm(1.0)?;
+        assert!(same(&TUNED, &tuned));
+        assert!(!same(&TUNED, &Adam::new(0.01)?));
+        crate::network! {
+            /// A 1-1 network in `f64`, whose defaults are not rounded.
+            struct Wide<f64> { 1 => Dense<1> }
+        }
+        const WIDE: Adam<Wide> = Adam::new_const(0.1).decoupled_weight_decay_const(0.5);
+        assert!(same(&WIDE, &Adam::new(0.1)?.decoupled_weight_decay(0.5)?));
+        Ok(())
     }
 }

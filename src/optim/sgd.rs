@@ -78,6 +78,53 @@ impl<N: Network> Sgd<N> {
     pub fn new(lr: impl ScalarOf<N::Scalar>) -> Result<Self, SettingError> {
         Self::with_state(lr.scalar())
     }
+
+    /// [`new`](Sgd::new) in `const` context: an optimiser that can be a
+    /// `const` or a `static`, its velocity included (zero), so that on a
+    /// micro-controller it takes RAM in `.data` rather than stack. The
+    /// `_const` setters ([`momentum_const`](Sgd::momentum_const), …) go
+    /// with it; [`pytorch_form`](Sgd::pytorch_form) is `const` itself.
+    ///
+    /// ```
+    /// use constnet::prelude::*;
+    ///
+    /// network! {
+    ///     /// A 2-8-1 XOR classifier.
+    ///     struct Xor<f32> { 2 => Dense<8>, Tanh, Dense<1>, Sigmoid }
+    /// }
+    /// static OPT: Sgd<Xor> = Sgd::new_const(0.5).momentum_const(0.9);
+    ///
+    /// // The same optimiser as the one built at run time.
+    /// let opt: Sgd<Xor> = Sgd::new(0.5)?.momentum(0.9)?;
+    /// assert_eq!(format!("{OPT:?}"), format!("{opt:?}"));
+    /// assert_eq!(OPT.velocity(), opt.velocity());
+    /// # Ok::<(), constnet::SettingError>(())
+    /// ```
+    ///
+    /// A setting out of its range does not compile:
+    ///
+    /// ```compile_fail,E0080
+    /// # use constnet::prelude::*;
+    /// # network! { struct Xor<f32> { 2 => Dense<8>, Tanh, Dense<1>, Sigmoid } }
+    /// // error: evaluation panicked: momentum is out of range: it must be in [0, 1)
+    /// static OPT: Sgd<Xor> = Sgd::new_const(0.5).momentum_const(1.5);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Unless `lr` is finite and greater than 0: in a `const` or a
+    /// `static`, a compile error. At run time, use [`new`](Sgd::new),
+    /// which returns a [`SettingError`] instead.
+    pub const fn new_const(lr: N::Scalar) -> Self {
+        Sgd {
+            lr: settings::const_setting!(positive, "learning rate", lr),
+            momentum: Momentum::None,
+            weight_decay: N::Scalar::ZERO,
+            clip: None,
+            pytorch_form: false,
+            velocity: Zeroed::ZERO,
+        }
+    }
 }
 
 super::boxed_constructor!(Sgd);
@@ -137,9 +184,58 @@ impl<N: Network, S: State<N>> Sgd<N, S> {
 
     /// Keeps momentum as PyTorch does, as the velocity `v ← α v + g` with
     /// `θ ← θ − η v`, instead of the displacement `Δθ`; this matters only
-    /// when the learning rate changes.
-    pub fn pytorch_form(mut self) -> Self {
+    /// when the learning rate changes. `const`, like
+    /// [`new_const`](Sgd::new_const).
+    pub const fn pytorch_form(mut self) -> Self {
         self.pytorch_form = true;
+        self
+    }
+
+    /// [`momentum`](Sgd::momentum) in `const` context (see
+    /// [`new_const`](Sgd::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `alpha` is in `[0, 1)`: a compile error in a `const` or a
+    /// `static`.
+    pub const fn momentum_const(mut self, alpha: N::Scalar) -> Self {
+        self.momentum = Momentum::Classic(settings::const_setting!(fraction, "momentum", alpha));
+        self
+    }
+
+    /// [`nesterov`](Sgd::nesterov) in `const` context (see
+    /// [`new_const`](Sgd::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `alpha` is in `[0, 1)`: a compile error in a `const` or a
+    /// `static`.
+    pub const fn nesterov_const(mut self, alpha: N::Scalar) -> Self {
+        self.momentum = Momentum::Nesterov(settings::const_setting!(fraction, "momentum", alpha));
+        self
+    }
+
+    /// [`weight_decay`](Sgd::weight_decay) in `const` context (see
+    /// [`new_const`](Sgd::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `lambda` is finite and at least 0: a compile error in a
+    /// `const` or a `static`.
+    pub const fn weight_decay_const(mut self, lambda: N::Scalar) -> Self {
+        self.weight_decay = settings::const_setting!(non_negative, "weight decay", lambda);
+        self
+    }
+
+    /// [`clip_norm`](Sgd::clip_norm) in `const` context (see
+    /// [`new_const`](Sgd::new_const)).
+    ///
+    /// # Panics
+    ///
+    /// Unless `max_norm` is finite and greater than 0: a compile error in
+    /// a `const` or a `static`.
+    pub const fn clip_norm_const(mut self, max_norm: N::Scalar) -> Self {
+        self.clip = Some(settings::const_setting!(positive, "clip norm", max_norm));
         self
     }
 
@@ -328,6 +424,56 @@ mod tests {
         rule.apply(&mut net, Grads::Keep(&grads), &mut velocity)
             .unwrap();
         (net.layers().weight.0[0][0], velocity.0.weight.0[0][0])
+    }
+
+    crate::network! {
+        /// A 2-3-1 network in `f32`.
+        struct Small<f32> { 2 => Dense<3>, crate::Tanh, Dense<1> }
+    }
+
+    /// Every field of two optimisers, bit for bit.
+    fn same<N: Network>(a: &Sgd<N>, b: &Sgd<N>) -> bool {
+        let bits = |x: N::Scalar| x.as_f64().to_bits();
+        let momentum = |m: Momentum<N::Scalar>| match m {
+            Momentum::None => (0, 0),
+            Momentum::Classic(x) => (1, bits(x)),
+            Momentum::Nesterov(x) => (2, bits(x)),
+        };
+        bits(a.lr) == bits(b.lr)
+            && momentum(a.momentum) == momentum(b.momentum)
+            && bits(a.weight_decay) == bits(b.weight_decay)
+            && a.clip.map(bits) == b.clip.map(bits)
+            && a.pytorch_form == b.pytorch_form
+            && a.velocity == b.velocity
+    }
+
+    static CLASSIC: Sgd<Small> = Sgd::new_const(0.5).momentum_const(0.9);
+    const NESTEROV: Sgd<One> = Sgd::new_const(0.1)
+        .nesterov_const(0.99)
+        .weight_decay_const(1e-4)
+        .clip_norm_const(2.5)
+        .pytorch_form();
+
+    #[test]
+    fn const_constructors_build_what_the_checked_ones_do() -> Result<(), SettingError> {
+        assert!(same(&CLASSIC, &Sgd::new(0.5)?.momentum(0.9)?));
+        let nesterov = Sgd::new(0.1)?
+            .nesterov(0.99)?
+            .weight_decay(1e-4)?
+            .clip_norm(2.5)?
+            .pytorch_form();
+        assert!(same(&NESTEROV, &nesterov));
+        assert!(!same(&NESTEROV, &Sgd::new(0.1)?.nesterov(0.99)?));
+        const PLAIN: Sgd<Small> = Sgd::new_const(1e-3).momentum_const(0.0);
+        assert!(same(&PLAIN, &Sgd::new(1e-3)?.momentum(0.0)?));
+        Ok(())
+    }
+
+    #[test]
+    #[should_panic(expected = "momentum is out of range: it must be in [0, 1)")]
+    fn const_setter_called_at_run_time_panics_with_the_range() {
+        let alpha = core::hint::black_box(1.0);
+        let _ = Sgd::<One>::new_const(0.1).momentum_const(alpha);
     }
 
     #[test]

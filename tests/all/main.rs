@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one crate to keep link time down.
 
 mod activations;
+mod caller_buffer;
 mod custom_layer;
 /// The layers defined outside the crate by the `custom_layer` example.
 #[path = "../../examples/custom_layer.rs"]
