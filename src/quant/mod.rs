@@ -299,7 +299,7 @@ impl Multiplier {
             // that is `⌊(⌊hi / 2^(k−1)⌋ + 1) / 2⌋`. `new` makes shifts
             // of at least −31, so k − 1 ≤ 30; a shift written by hand
             // below that is taken modulo 32, without a panic.
-            let k_less_one = (-2 - self.shift) as u32;
+            let k_less_one = (-2i32).wrapping_sub(self.shift) as u32;
             ((((product >> 32) as i32).wrapping_shr(k_less_one)) + 1) >> 1
         } else {
             // `new` keeps shift ≤ 30: a right shift of at least 1.
@@ -409,6 +409,15 @@ mod tests {
         // Saturated: 2³⁰ · 2⁴ does not fit.
         assert_eq!(Multiplier::new(16.0).unwrap().apply(1 << 30), i32::MAX);
         assert_eq!(Multiplier::new(16.0).unwrap().apply(-(1 << 30)), i32::MIN);
+        // Shifts written by hand far outside what `new` makes: a value,
+        // not a panic (the tests run with overflow checks).
+        for shift in [i32::MIN, -1000, -40, 31, 1000, i32::MAX] {
+            let _ = Multiplier {
+                mantissa: 1 << 30,
+                shift,
+            }
+            .apply(-12345);
+        }
         assert!(Multiplier::new(f64::NAN).is_err() && Multiplier::new(-0.1).is_err());
         assert!(Multiplier::new(2f64.powi(40)).is_err());
     }
