@@ -9,8 +9,9 @@
 //! an SVG written by hand in `examples/common/plot.rs`, because a few lines
 //! and labels need no plotting library), and the trained model in
 //! constnet's format (`target/mnist.cnet`, see `FORMAT.md`). Last, the
-//! network is quantised to int8 after training, and the sizes and test
-//! accuracies of both forms are printed.
+//! network is quantised to int8 after training, the sizes and test
+//! accuracies of both forms are printed, and the int8 network is saved
+//! too (`target/mnist-int8.cnet`, format version 3).
 //!
 //! Run it with `cargo run --release --example mnist`.
 
@@ -20,6 +21,7 @@ use constnet::fit::{Control, EpochMetrics, Fit};
 use constnet::metrics::ConfusionMatrix;
 use constnet::optim::{Cosine, Scheduled};
 use constnet::prelude::*;
+use constnet::quant::Quantized;
 
 #[path = "common/mod.rs"]
 mod common;
@@ -120,7 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // Post-training int8 quantisation, calibrated on 1,000 training images.
     let calibration: Vec<[f32; 784]> = train.iter().step_by(60).map(|s| s.0).collect();
-    common::quantize_and_compare(&*net, &calibration, &test)?;
+    let int8 = common::quantize_and_compare(&*net, &calibration, &test)?;
 
     let losses: Vec<f64> = curves.iter().map(|c| c.0).collect();
     let train_acc: Vec<f64> = curves.iter().map(|c| 100.0 * c.1).collect();
@@ -166,9 +168,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     net.save_file(&model)?;
     let reloaded = Mnist::load_file(&model)?;
     assert!(reloaded == *net, "the saved model loads back bit for bit");
+    let model_int8 = format!("{dir}/mnist-int8.cnet");
+    int8.save_file(&model_int8)?;
+    let reloaded = Quantized::<Mnist>::load_file(&model_int8)?;
+    assert!(
+        reloaded.encode_to_vec() == int8.encode_to_vec(),
+        "the saved int8 model loads back bit for bit"
+    );
     println!(
-        "wrote {path} and the model, {model} ({} bytes)",
-        Mnist::ENCODED_LEN
+        "wrote {path}, the model, {model} ({} bytes), and its int8 form, {model_int8} ({} bytes)",
+        Mnist::ENCODED_LEN,
+        Quantized::<Mnist>::ENCODED_LEN
     );
     println!("total {:.1?}", start.elapsed());
     Ok(())

@@ -355,7 +355,9 @@ const LANES: usize = 8;
 /// Independent partial sums in [`dot`] on 32-bit Arm: 2, which stay in the
 /// FPU's registers at `opt-level = "s"`, where 8 spilled to the stack
 /// (digits 64-32-10 on a Cortex-M4F: 12.4 instructions per multiply-add
-/// with 8, 3.6 with 2; `tools/count_instructions.py`).
+/// with 8, 4.02 with 2; `tools/count_instructions.py`). On
+/// `thumbv7em-none-eabihf` the same sums, in the same order, are an
+/// assembly loop (`simd::arm`): 2.14.
 #[cfg(target_arch = "arm")]
 const LANES: usize = 2;
 
@@ -373,6 +375,14 @@ pub fn dot<T: Scalar, const N: usize>(a: &[T; N], b: &[T; N]) -> T {
     let (Some((a0, ac)), Some((b0, bc))) = (ac.split_first(), bc.split_first()) else {
         return tail.unwrap_or(T::ZERO);
     };
+    // The same sums in assembly on the Cortex-M4F (see `simd::arm`).
+    #[cfg(constnet_arm_fpu)]
+    if let Some(sum) = T::arm_dot(&a[..N - at.len()], &b[..N - bt.len()]) {
+        return match tail {
+            Some(t) => sum + t,
+            None => sum,
+        };
+    }
     let mut acc = first_step(a0, b0);
     for (x, y) in ac.iter().zip(bc) {
         step(&mut acc, x, y);

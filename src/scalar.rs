@@ -95,6 +95,14 @@ mod sealed {
         fn simd_all_finite(_xs: &[Self]) -> Option<bool> {
             None
         }
+        /// `Σ a[i] b[i]` over whole chunks of 8 (`a` and `b` of the same
+        /// length, a positive multiple of 8), summed as `matrix::dot`'s
+        /// Arm loop sums them.
+        #[cfg(constnet_arm_fpu)]
+        #[inline(always)]
+        fn arm_dot(_a: &[Self], _b: &[Self]) -> Option<Self> {
+            None
+        }
     }
 
     impl Sealed for f32 {
@@ -137,6 +145,11 @@ mod sealed {
         #[inline(always)]
         fn simd_all_finite(xs: &[f32]) -> Option<bool> {
             crate::simd::all_finite(xs)
+        }
+        #[cfg(constnet_arm_fpu)]
+        #[inline(always)]
+        fn arm_dot(a: &[f32], b: &[f32]) -> Option<f32> {
+            Some(crate::simd::arm::dot_f32(a, b))
         }
     }
 

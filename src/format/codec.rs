@@ -10,7 +10,9 @@
 use super::crc32::{Crc32, crc32};
 use super::error::{EncodeError, LoadError, SignatureMismatch};
 use super::signature::{LayerName, LayerRecord, records, to_u32};
-use super::{CHECKSUM_LEN, HEADER_LEN, MAGIC, RECORD_LEN, Save, ScalarType, VERSION};
+use super::{
+    CHECKSUM_LEN, HEADER_LEN, INT8_CODE, INT8_VERSION, MAGIC, RECORD_LEN, Save, ScalarType, VERSION,
+};
 use num_traits::Float;
 
 use crate::layer::Layer;
@@ -163,6 +165,12 @@ impl<'a> Reader<'a> {
 }
 
 /// A little-endian `u32` at `offset` in `bytes` (0 when out of range).
+/// The `u16` at `offset`, if the bytes reach that far.
+fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
+    let b = bytes.get(offset..offset.checked_add(2)?)?;
+    Some(u16::from_le_bytes([b[0], b[1]]))
+}
+
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
     bytes
         .get(offset..)
@@ -247,6 +255,13 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
     r.take(MAGIC.len())?;
 
     let version = r.u16()?;
+    if version == INT8_VERSION && u16_at(bytes, r.pos) == Some(INT8_CODE) {
+        // An int8 network's file (`quant::Quantized::decode`).
+        return Err(LoadError::ScalarMismatch {
+            expected: ScalarType::of::<N::Scalar>(),
+            found: INT8_CODE,
+        });
+    }
     if !(1..=VERSION).contains(&version) {
         return Err(LoadError::UnsupportedVersion {
             expected: VERSION,

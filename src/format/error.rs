@@ -83,6 +83,17 @@ pub enum LoadError {
         /// The setting.
         value: f32,
     },
+    /// An int8 network's file holds a value that no quantisation makes
+    /// (a scale that is not positive and finite, a zero point, weight or
+    /// shift out of range): it was not written by constnet, or damaged
+    /// before its checksum was computed.
+    InvalidInt8 {
+        /// The index of the layer, or `None` for the input's and output's
+        /// quantisation.
+        layer: Option<usize>,
+        /// The field.
+        field: &'static str,
+    },
 }
 
 /// How a file's shape signature differs from the network's.
@@ -149,6 +160,9 @@ impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match ScalarType::from_code(self.0) {
             Some(t) => write!(f, "{t}"),
+            None if self.0 == super::INT8_CODE => {
+                f.write_str("int8 (a quantised network: load it as `quant::Quantized`)")
+            }
             None => write!(f, "unknown scalar code {}", self.0),
         }
     }
@@ -167,6 +181,14 @@ impl fmt::Display for LoadError {
                     found.len()
                 )
             }
+            LoadError::UnsupportedVersion {
+                expected: super::INT8_VERSION,
+                found,
+            } => write!(
+                f,
+                "not an int8 network's file (format version {found}; int8 networks are \
+                 version 3): load a float network's file into the float network and quantise it"
+            ),
             LoadError::UnsupportedVersion { expected: 1, found } => write!(
                 f,
                 "unsupported constnet format version: expected 1, found {found}"
@@ -202,6 +224,17 @@ impl fmt::Display for LoadError {
             LoadError::InvalidSetting { layer, value } => write!(
                 f,
                 "the setting of layer {layer} is not finite: expected a finite number, found {value}"
+            ),
+            LoadError::InvalidInt8 {
+                layer: Some(layer),
+                field,
+            } => write!(
+                f,
+                "layer {layer}'s int8 `{field}` is out of range: no quantisation makes it"
+            ),
+            LoadError::InvalidInt8 { layer: None, field } => write!(
+                f,
+                "the network's int8 `{field}` is out of range: no quantisation makes it"
             ),
         }
     }

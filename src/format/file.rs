@@ -14,6 +14,12 @@ pub(crate) fn save<N: Save>(net: &N, path: &Path) -> io::Result<()> {
     let bytes = net
         .encode_to_vec()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    write_whole(&bytes, path)
+}
+
+/// Writes `bytes` to `path`, replacing it only once they are all written:
+/// they go to a temporary file beside it, which is then renamed over it.
+pub(crate) fn write_whole(bytes: &[u8], path: &Path) -> io::Result<()> {
     let Some(name) = path.file_name() else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -26,7 +32,7 @@ pub(crate) fn save<N: Save>(net: &N, path: &Path) -> io::Result<()> {
     let temporary = path.with_file_name(temporary);
     let written = File::create(&temporary)
         .and_then(|mut file| {
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()
         })
         .and_then(|()| fs::rename(&temporary, path));

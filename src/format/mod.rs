@@ -127,10 +127,10 @@
 //! them has.
 
 mod codec;
-mod crc32;
+pub(crate) mod crc32;
 mod error;
 #[cfg(feature = "std")]
-mod file;
+pub(crate) mod file;
 #[cfg(feature = "safetensors")]
 mod pytorch;
 #[doc(hidden)]
@@ -142,6 +142,7 @@ use core::fmt;
 pub use error::{EncodeError, LoadError, SignatureMismatch};
 #[cfg(feature = "safetensors")]
 pub use pytorch::{FromSafetensors, ImportError};
+pub(crate) use signature::records;
 pub use signature::{LayerName, LayerRecord};
 
 use crate::layer::Layer;
@@ -176,15 +177,23 @@ pub const MAGIC: [u8; 8] = *b"\x89CNET\r\n\x1a";
 /// network with a layer of your own.
 pub const VERSION: u16 = 2;
 
+/// The format version of an int8 network's file
+/// ([`Quantized`](crate::quant::Quantized)), whose number code is
+/// [`INT8_CODE`]; read and written by `quant` only.
+pub const INT8_VERSION: u16 = 3;
+
+/// The number code of an int8 network's file.
+pub const INT8_CODE: u16 = 3;
+
 /// The length of the fixed header: magic, version, scalar type, input and
 /// output width, number of layers.
-const HEADER_LEN: usize = 24;
+pub(crate) const HEADER_LEN: usize = 24;
 /// The length of one layer record.
-const RECORD_LEN: usize = 13;
+pub(crate) const RECORD_LEN: usize = 13;
 /// The length of the parameter count.
 const COUNT_LEN: usize = 4;
 /// The length of the checksum.
-const CHECKSUM_LEN: usize = 4;
+pub(crate) const CHECKSUM_LEN: usize = 4;
 
 /// The scalar type of the numbers in a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,8 +6,9 @@ use core::fmt::{self, Write};
 
 use num_traits::Float;
 
-use super::layer::{observe_one, output_quant};
+use super::layer::{fixed, observe_one, output_quant};
 use super::{Quant, QuantError, QuantLayer, Quantize, Range};
+use crate::format::LoadError;
 use crate::layer::{Identity, Layer, LeakyRelu, Relu, Softmax};
 
 /// ReLU in int8: `max(x, zero)`, the code of real 0. After a layer that
@@ -37,6 +38,18 @@ impl<const N: usize> QuantLayer<[i8; N]> for QuantRelu {
             "::constnet::quant::QuantRelu {{ zero: {} }}",
             self.zero
         )
+    }
+
+    const BYTES: usize = 1;
+
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8])) {
+        out(&self.zero.to_le_bytes());
+    }
+
+    fn read_bytes(bytes: &[u8], _: usize) -> Result<Self, LoadError> {
+        Ok(QuantRelu {
+            zero: i8::from_le_bytes(fixed(bytes)),
+        })
     }
 }
 
@@ -72,6 +85,14 @@ impl<const N: usize> QuantLayer<[i8; N]> for Identity {
 
     fn write_value(&self, out: &mut dyn Write) -> fmt::Result {
         out.write_str("::constnet::Identity")
+    }
+
+    const BYTES: usize = 0;
+
+    fn write_bytes(&self, _: &mut dyn FnMut(&[u8])) {}
+
+    fn read_bytes(_: &[u8], _: usize) -> Result<Self, LoadError> {
+        Ok(Identity)
     }
 }
 
@@ -167,6 +188,16 @@ impl<const N: usize> QuantLayer<[i8; N]> for Table {
     fn write_value(&self, out: &mut dyn Write) -> fmt::Result {
         write!(out, "::constnet::quant::Table::new({:?})", self.table)
     }
+
+    const BYTES: usize = 256;
+
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8])) {
+        out(&self.table.map(|q| q as u8));
+    }
+
+    fn read_bytes(bytes: &[u8], _: usize) -> Result<Self, LoadError> {
+        Ok(Table::new(fixed::<256>(bytes).map(|b| b as i8)))
+    }
 }
 
 impl<const N: usize> Quantize<[f32; N]> for LeakyRelu {
@@ -238,6 +269,30 @@ impl<const N: usize> QuantLayer<[i8; N]> for QuantSoftmax {
 
     fn write_value(&self, out: &mut dyn Write) -> fmt::Result {
         write!(out, "::constnet::quant::QuantSoftmax::new({:?})", self.exp)
+    }
+
+    const BYTES: usize = 512;
+
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8])) {
+        for e in self.exp {
+            out(&e.to_le_bytes());
+        }
+    }
+
+    fn read_bytes(bytes: &[u8], index: usize) -> Result<Self, LoadError> {
+        let mut exp = [0u16; 256];
+        for (e, b) in exp.iter_mut().zip(bytes.chunks_exact(2)) {
+            *e = u16::from_le_bytes(fixed(b));
+        }
+        // e⁰ is the largest entry, and the sum of a softmax's entries must
+        // not be 0.
+        if exp[0] == 0 || exp.iter().any(|&e| e > exp[0]) {
+            return Err(LoadError::InvalidInt8 {
+                layer: Some(index),
+                field: "exp",
+            });
+        }
+        Ok(QuantSoftmax { exp })
     }
 }
 

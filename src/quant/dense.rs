@@ -5,8 +5,9 @@ use core::fmt::{self, Write};
 
 use num_traits::Float;
 
-use super::layer::{observe_one, output_quant};
+use super::layer::{fixed, observe_one, output_quant};
 use super::{Multiplier, Quant, QuantError, QuantLayer, Quantize, Range};
+use crate::format::LoadError;
 use crate::layer::Dense;
 
 /// A dense layer computed in integers only, made from a trained
@@ -193,6 +194,61 @@ impl<const I: usize, const O: usize> QuantLayer<[i8; I]> for QuantDense<I, O> {
             "], {:?}, {}, {:?}, {})",
             self.bias, self.mantissa, self.shift, self.output_zero
         )
+    }
+
+    /// Weights row by row, biases, mantissa, shifts, output zero point.
+    const BYTES: usize = I * O + 4 * O + 4 + O + 1;
+
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8])) {
+        for row in &self.weight {
+            out(&row.map(|w| w as u8));
+        }
+        for b in self.bias {
+            out(&b.to_le_bytes());
+        }
+        out(&self.mantissa.to_le_bytes());
+        out(&self.shift.map(|s| s as u8));
+        out(&self.output_zero.to_le_bytes());
+    }
+
+    fn read_bytes(bytes: &[u8], index: usize) -> Result<Self, LoadError> {
+        let invalid = |field| LoadError::InvalidInt8 {
+            layer: Some(index),
+            field,
+        };
+        let (weights, rest) = bytes.split_at((I * O).min(bytes.len()));
+        let (biases, rest) = rest.split_at((4 * O).min(rest.len()));
+        let (mantissa, rest) = rest.split_at(4.min(rest.len()));
+        let (shifts, zero) = rest.split_at(O.min(rest.len()));
+        let mut layer = QuantDense::new(
+            [[0; I]; O],
+            [0; O],
+            i32::from_le_bytes(fixed(mantissa)),
+            [0; O],
+            i8::from_le_bytes(fixed(zero)),
+        );
+        for (row, bytes) in layer.weight.iter_mut().zip(weights.chunks_exact(I.max(1))) {
+            *row = fixed::<I>(bytes).map(|b| b as i8);
+        }
+        // Symmetric weights: −128 is never made.
+        if layer.weight.iter().flatten().any(|&w| w == -128) {
+            return Err(invalid("weight"));
+        }
+        let headroom = 128 * 127 * I as i64;
+        for (b, bytes) in layer.bias.iter_mut().zip(biases.chunks_exact(4)) {
+            *b = i32::from_le_bytes(fixed(bytes));
+            if i64::from(*b).abs() > i64::from(i32::MAX) - headroom {
+                return Err(invalid("bias"));
+            }
+        }
+        if layer.mantissa != 0 && !(1 << 30..).contains(&layer.mantissa) {
+            return Err(invalid("mantissa"));
+        }
+        layer.shift = fixed::<O>(shifts).map(|b| b as i8);
+        if layer.shift.iter().any(|s| !(-31..=30).contains(s)) {
+            return Err(invalid("shift"));
+        }
+        Ok(layer)
     }
 }
 

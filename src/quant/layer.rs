@@ -5,6 +5,7 @@
 use core::fmt::{self, Debug, Write};
 
 use super::{Codes, Quant, QuantError, Range};
+use crate::format::LoadError;
 use crate::layer::{Chain, Layer};
 use crate::scalar::Vector;
 
@@ -20,6 +21,26 @@ pub trait QuantLayer<X: Codes>: Clone + Debug {
     /// Writes a `const` expression that builds this layer, for
     /// [`export`](crate::export::quantized_source).
     fn write_value(&self, out: &mut dyn Write) -> fmt::Result;
+
+    /// How many layers of the float network this is: 1, or for a chain
+    /// the sum of its parts.
+    const LAYERS: usize = 1;
+
+    /// The bytes of this layer in an int8 network's file (see
+    /// `FORMAT.md`, version 3).
+    const BYTES: usize;
+
+    /// Writes the layer's [`BYTES`](QuantLayer::BYTES) bytes, in pieces,
+    /// to `out`.
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8]));
+
+    /// The layer from its [`BYTES`](QuantLayer::BYTES) bytes (exactly
+    /// that many), as layer `index` of the network.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::InvalidInt8`] for a value no quantisation makes.
+    fn read_bytes(bytes: &[u8], index: usize) -> Result<Self, LoadError>;
 }
 
 /// A float layer that has an int8 form: how calibration measures it and
@@ -77,6 +98,16 @@ pub trait Quantize<X: Vector<Scalar = f32>>: Layer<X> {
     ) -> Result<(Self::Quantized, Quant), QuantError>;
 }
 
+/// The first `K` bytes of `bytes` (zeros where it is shorter, which
+/// callers rule out: they pass exactly a layer's bytes).
+pub(crate) fn fixed<const K: usize>(bytes: &[u8]) -> [u8; K] {
+    let mut out = [0; K];
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = *b;
+    }
+    out
+}
+
 /// [`Quantize::observe`] for a single layer: the output, and its range.
 #[inline]
 pub fn observe_one<X: Vector<Scalar = f32>, L: Layer<X>>(
@@ -113,6 +144,22 @@ impl<X: Codes, A: QuantLayer<X>, B: QuantLayer<A::Output>> QuantLayer<X> for Cha
         out.write_str(", ")?;
         self.1.write_value(out)?;
         out.write_str(")")
+    }
+
+    const LAYERS: usize = A::LAYERS + B::LAYERS;
+    const BYTES: usize = A::BYTES + B::BYTES;
+
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8])) {
+        self.0.write_bytes(out);
+        self.1.write_bytes(out);
+    }
+
+    fn read_bytes(bytes: &[u8], index: usize) -> Result<Self, LoadError> {
+        let (a, b) = bytes.split_at(A::BYTES.min(bytes.len()));
+        Ok(Chain(
+            A::read_bytes(a, index)?,
+            B::read_bytes(b, index + A::LAYERS)?,
+        ))
     }
 }
 

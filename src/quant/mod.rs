@@ -63,6 +63,7 @@
 
 mod activation;
 mod dense;
+mod format;
 mod kernel;
 mod layer;
 mod network;

@@ -74,6 +74,8 @@
 // vector types for them so far.
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
+#[cfg(constnet_arm_fpu)]
+pub(crate) mod arm;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]

@@ -215,3 +215,144 @@ fn an_int8_network_can_be_a_static() {
         core::mem::size_of_val(&TINY.layers)
     );
 }
+
+/// A file of `int8` with the checksum made right again after `change`.
+fn edited(bytes: &[u8], change: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut bytes = bytes.to_vec();
+    change(&mut bytes);
+    let body = bytes.len() - 4;
+    let sum = super::format::crc32(&bytes[..body]);
+    bytes[body..].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn int8_networks_round_trip_through_the_file_format() {
+    let mut rng = SmallRng::seed_from_u64(21);
+    let net = Mixed::random(&mut rng);
+    let int8 = Quantized::calibrate(&net, &samples::<4>(7, 300)).unwrap();
+    let mut bytes = vec![0u8; Quantized::<Mixed>::ENCODED_LEN];
+    assert_eq!(int8.encode(&mut bytes), Ok(bytes.len()));
+    // Version 3, number code 3.
+    assert_eq!(&bytes[8..12], &[3, 0, 3, 0]);
+    let back = Quantized::<Mixed>::decode(&bytes).unwrap();
+    for x in samples::<4>(8, 200) {
+        let codes = int8.quantize_input(&x);
+        assert_eq!(back.forward(&codes), int8.forward(&codes));
+    }
+    assert_eq!((back.input, back.output), (int8.input, int8.output));
+    // One network, one encoding.
+    assert_eq!(back.encode_to_vec(), bytes);
+
+    // A layer of the user's own is stored by its name, as in version 2.
+    let net = WithSoftplus::random(&mut rng);
+    let int8 = Quantized::calibrate(&net, &samples::<3>(9, 100)).unwrap();
+    let bytes = int8.encode_to_vec();
+    assert!(bytes.windows(8).any(|w| w == b"Softplus"));
+    let back = Quantized::<WithSoftplus>::decode(&bytes).unwrap();
+    assert_eq!(back.forward(&[5, -7, 100]), int8.forward(&[5, -7, 100]));
+
+    // Through a file.
+    let dir = std::env::temp_dir().join(format!("constnet-int8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("net.cnet");
+    int8.save_file(&path).unwrap();
+    let loaded = Quantized::<WithSoftplus>::load_file(&path).unwrap();
+    assert_eq!(loaded.encode_to_vec(), bytes);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_int8_file_is_a_clear_error() {
+    use constnet::format::{LoadError, SignatureMismatch};
+    let mut rng = SmallRng::seed_from_u64(22);
+    let net = Classifier::random(&mut rng);
+    let int8 = Quantized::calibrate(&net, &samples::<8>(1, 200)).unwrap();
+    let bytes = int8.encode_to_vec();
+    let decode = Quantized::<Classifier>::decode;
+
+    // Every prefix is truncated, a byte more is trailing.
+    for n in 0..bytes.len() {
+        assert!(
+            matches!(decode(&bytes[..n]), Err(LoadError::Truncated { .. })),
+            "{n} bytes"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(
+        decode(&longer),
+        Err(LoadError::TrailingBytes { .. })
+    ));
+    // A flipped bit anywhere after the header's counts is caught.
+    let mut flipped = bytes.clone();
+    flipped[200] ^= 4;
+    assert!(matches!(
+        decode(&flipped),
+        Err(LoadError::ChecksumMismatch { .. })
+    ));
+
+    // Another network's int8 file; a float network's file; this file
+    // loaded as the float network.
+    let other = Quantized::calibrate(&Mixed::random(&mut rng), &samples::<4>(2, 50)).unwrap();
+    let e = decode(&other.encode_to_vec()).unwrap_err();
+    assert_eq!(
+        e,
+        LoadError::Signature(SignatureMismatch::Inputs {
+            expected: 8,
+            found: 4
+        })
+    );
+    let float = net.encode_to_vec().unwrap();
+    let e = decode(&float).unwrap_err();
+    assert_eq!(
+        e,
+        LoadError::UnsupportedVersion {
+            expected: 3,
+            found: 1
+        }
+    );
+    assert!(e.to_string().contains("not an int8 network"), "{e}");
+    let e = Classifier::decode(&bytes).unwrap_err();
+    assert!(
+        matches!(e, LoadError::ScalarMismatch { found: 3, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("int8"), "{e}");
+
+    // Values no quantisation makes, with a right checksum. The payload
+    // starts after the header, the 5 records and its length.
+    let payload = 24 + 13 * 5 + 4;
+    let dense = payload + 16; // the first layer's bytes
+    let shifts = dense + 8 * 24 + 4 * 24 + 4;
+    let cases: [(usize, u8, LoadError); 4] = [
+        (payload, 0, invalid(None, "input quantisation")), // scale 0
+        (dense, 0x80, invalid(Some(0), "weight")),         // −128
+        (shifts, 40, invalid(Some(0), "shift")),
+        (shifts - 1, 0, invalid(Some(0), "mantissa")), // below 2³⁰
+    ];
+    for (at, value, error) in cases {
+        let bad = edited(&bytes, |b| {
+            if at == payload {
+                b[at..at + 4].copy_from_slice(&0f32.to_le_bytes());
+            } else {
+                b[at] = value;
+            }
+        });
+        assert_eq!(decode(&bad).unwrap_err(), error, "byte {at}");
+    }
+    // Random damage with a right checksum: an error or a network, never a
+    // panic.
+    let mut rng = SmallRng::seed_from_u64(3);
+    for _ in 0..2000 {
+        let bad = edited(&bytes, |b| {
+            let at = rng.random_range(0..b.len() - 4);
+            b[at] = rng.random();
+        });
+        let _ = decode(&bad);
+    }
+}
+
+fn invalid(layer: Option<usize>, field: &'static str) -> constnet::format::LoadError {
+    constnet::format::LoadError::InvalidInt8 { layer, field }
+}
