@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} training images, {} held out", train.len(), test.len());
 
     let mut net = Digits::random(&mut rng);
+    println!("{}\n", net.summary());
     let mut opt = Sgd::new(0.05)?.momentum(0.9)?;
     for epoch in 1..=40 {
         if epoch == 31 {

@@ -67,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = Box::new(Mnist::random(&mut rng));
+    println!("{}\n", net.summary());
     let batches = u32::try_from(train.len().div_ceil(BATCH))?;
     let sgd = Sgd::new(0.05)?.momentum(0.9)?;
     let mut opt = Box::new(

@@ -137,6 +137,7 @@
 //! counts the RAM they take and only the batch's activations use the
 //! stack.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -163,6 +164,7 @@ pub mod scalar;
 pub mod settings;
 #[allow(unsafe_code)] // the SIMD kernels; see the module's Safety section
 mod simd;
+pub mod summary;
 pub mod tensors;
 pub mod train;
 

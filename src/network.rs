@@ -148,6 +148,30 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
         class_of(self.predict(x).as_slice())
     }
 
+    /// A printable summary: one row per layer (its kind and setting, input
+    /// and output width, parameters), then the number of parameters, their
+    /// bytes, and the bytes a training step keeps beside the network
+    /// (gradients and optimiser state), in the network's scalar type.
+    /// `no_std`: printing it allocates nothing.
+    ///
+    /// ```
+    /// use constnet::prelude::*;
+    ///
+    /// network! {
+    ///     /// A 4-16-3 classifier.
+    ///     struct Net<f32> { 4 => Dense<16>, LeakyRelu(0.2), Dense<3> }
+    /// }
+    ///
+    /// let net = Net::random(&mut SmallRng::seed_from_u64(1));
+    /// let text = net.summary().to_string();
+    /// println!("{text}");
+    /// assert!(text.contains("LeakyRelu (slope 0.2)"));
+    /// assert!(text.contains("parameters: 131 (524 B of f32)"));
+    /// ```
+    fn summary(&self) -> crate::summary::Summary<'_, Self> {
+        crate::summary::Summary::new(self)
+    }
+
     /// The fraction of samples whose predicted class equals their label
     /// (`0.0` for an empty data set).
     fn accuracy<L: Label<Self::Output>>(&self, data: &[(Self::Input, L)]) -> f64 {

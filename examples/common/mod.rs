@@ -30,7 +30,14 @@ pub fn data_path(relative: &str) -> std::path::PathBuf {
 
 /// Reads a gzip file whole.
 fn gunzip(path: &Path) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        format!(
+            "{}: {e}. The data sets are in the `data/` folder of constnet's source \
+             repository, which the crates.io package leaves out: run the examples \
+             from a clone of the repository",
+            path.display()
+        )
+    })?;
     let mut bytes = Vec::new();
     GzDecoder::new(file).read_to_end(&mut bytes)?;
     Ok(bytes)

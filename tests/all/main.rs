@@ -21,5 +21,6 @@ mod optimizers;
 mod pytorch;
 mod quant;
 mod serde_roundtrip;
+mod summary;
 mod tensors;
 mod values;
