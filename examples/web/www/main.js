@@ -9,7 +9,9 @@ const fail = (text) => {
 };
 
 try {
-  const bytes = await (await fetch("constnet_web.wasm")).arrayBuffer();
+  const response = await fetch("constnet_web.wasm");
+  if (!response.ok) throw new Error(`constnet_web.wasm: ${response.status} ${response.statusText}`);
+  const bytes = await response.arrayBuffer();
   const { instance } = await WebAssembly.instantiate(bytes, {});
   const wasm = instance.exports;
   if (!wasm.init()) {
