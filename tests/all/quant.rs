@@ -356,3 +356,115 @@ fn a_bad_int8_file_is_a_clear_error() {
 fn invalid(layer: Option<usize>, field: &'static str) -> constnet::format::LoadError {
     constnet::format::LoadError::InvalidInt8 { layer, field }
 }
+
+/// `y = clamp(x, −1, 1)`: a layer of the user's own written by hand, with
+/// an int8 form of its own (a clamp in the input's codes), which
+/// calibrates, runs, and saves like constnet's layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Zeroable)]
+struct Clip;
+
+impl<T: Scalar> Tensors<T> for Clip {}
+
+impl<T: Scalar, const N: usize> Layer<[T; N]> for Clip {
+    const KIND: LayerKind = LayerKind::named("Clip");
+    type Output = [T; N];
+    type Trace<const B: usize> = ();
+    fn map(&self, x: &[T; N]) -> [T; N] {
+        x.map(|v| v.max(-T::ONE).min(T::ONE))
+    }
+    fn grad(&self, x: &[T; N], _: &[T; N], dy: &[T; N], _: &mut Self) -> [T; N] {
+        core::array::from_fn(|i| if x[i].abs() < T::ONE { dy[i] } else { T::ZERO })
+    }
+}
+
+/// `Clip` in int8: the codes of −1 and 1 in the input's quantisation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct QuantClip {
+    lo: i8,
+    hi: i8,
+}
+
+impl<const N: usize> QuantLayer<[i8; N]> for QuantClip {
+    type Output = [i8; N];
+    fn forward(&self, x: &[i8; N]) -> [i8; N] {
+        x.map(|v| v.clamp(self.lo, self.hi))
+    }
+    fn write_value(&self, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        write!(out, "QuantClip {{ lo: {}, hi: {} }}", self.lo, self.hi)
+    }
+    const BYTES: usize = 2;
+    fn write_bytes(&self, out: &mut dyn FnMut(&[u8])) {
+        out(&[self.lo as u8, self.hi as u8]);
+    }
+    fn read_bytes(bytes: &[u8], index: usize) -> Result<Self, constnet::format::LoadError> {
+        let (lo, hi) = (bytes[0] as i8, bytes[1] as i8);
+        if lo > hi {
+            return Err(invalid(Some(index), "clip bounds"));
+        }
+        Ok(QuantClip { lo, hi })
+    }
+}
+
+impl<const N: usize> Quantize<[f32; N]> for Clip {
+    type Quantized = QuantClip;
+    type Ranges = constnet::quant::Range;
+    const EMPTY: constnet::quant::Range = constnet::quant::Range::EMPTY;
+    // Like a ReLU: it only clamps, in the input's scale.
+    const FOLDS: bool = true;
+    fn observe(&self, x: &[f32; N], range: &mut constnet::quant::Range) -> [f32; N] {
+        constnet::quant::observe_one(self, x, range)
+    }
+    fn quantize(
+        &self,
+        input: Quant,
+        _: &constnet::quant::Range,
+        _: Option<Quant>,
+    ) -> Result<(QuantClip, Quant), QuantError> {
+        let (lo, hi) = (input.quantize(-1.0), input.quantize(1.0));
+        Ok((QuantClip { lo, hi }, input))
+    }
+}
+
+network! {
+    /// A hand-written layer between dense layers.
+    struct WithClip<f32> { 6 => Dense<12>, Clip, Dense<3> }
+}
+
+#[test]
+fn a_hand_written_layer_quantises_runs_and_saves() {
+    let mut rng = SmallRng::seed_from_u64(30);
+    let net = WithClip::random(&mut rng);
+    let data: Vec<[f32; 6]> = (0..300)
+        .map(|_| core::array::from_fn(|_| rng.random_range(-3.0..3.0)))
+        .collect();
+    let int8 = Quantized::calibrate(&net, &data).unwrap();
+    // The dense layer before writes in Clip's range (it folds): real ±1
+    // are the extreme codes, so the clamp changes nothing there.
+    let clip = int8.layers.1.0;
+    assert!(clip.lo <= -126 && clip.hi >= 126, "{clip:?}");
+    let same = data
+        .iter()
+        .filter(|x| int8.classify(x) == net.classify(x))
+        .count();
+    assert!(same >= 285, "{same} of 300");
+    for x in &data[..50] {
+        for (a, b) in net.predict(x).iter().zip(int8.predict(x)) {
+            assert!((a - b).abs() < 0.06, "{a} vs {b}");
+        }
+    }
+    // Saved by its name, loaded back the same.
+    let bytes = int8.encode_to_vec();
+    assert!(bytes.windows(4).any(|w| w == b"Clip"));
+    let back = Quantized::<WithClip>::decode(&bytes).unwrap();
+    assert_eq!(back.layers.1.0, clip);
+    assert_eq!(back.encode_to_vec(), bytes);
+    // Its own check of its bytes is reported as any other.
+    let at = bytes.len() - 4 - QuantDense3::BYTES - 2;
+    let bad = edited(&bytes, |b| b.swap(at, at + 1));
+    assert_eq!(
+        Quantized::<WithClip>::decode(&bad).unwrap_err(),
+        invalid(Some(1), "clip bounds")
+    );
+}
+
+type QuantDense3 = constnet::quant::QuantDense<12, 3>;
