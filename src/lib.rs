@@ -123,6 +123,18 @@
 //! it was. With `std`, [`Save::save_file`] and [`Save::load_file`] use
 //! files.
 //!
+//! # Int8 inference
+//!
+//! [`quant::Quantized::calibrate`] turns a trained `f32` network into its
+//! int8 form, computed with integer operations only (for
+//! micro-controllers without an FPU, and parameters a quarter the size):
+//! a type derived from the network, `const`-constructible, exported as
+//! `i8`/`i32` statics by [`export::quantized_source`] and saved in the
+//! same format (version 3). See [`quant`].
+//!
+//! [`Network::summary`] prints a network's layers, widths, parameters and
+//! the bytes of its training state.
+//!
 //! # Memory
 //!
 //! A network is a plain value of the size of its parameters: `Xor` above is
