@@ -137,13 +137,13 @@ pub(crate) fn encode<N: Save>(net: &N, out: &mut [u8]) -> Result<usize, EncodeEr
 }
 
 /// Reads fields from the input, reporting truncation.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
         let end = self.pos.saturating_add(n);
         let field = self.bytes.get(self.pos..end).ok_or(LoadError::Truncated {
             needed: end,
@@ -156,31 +156,31 @@ impl<'a> Reader<'a> {
         let field = self.take(K)?;
         Ok(field.first_chunk::<K>().copied().unwrap_or([0; K]))
     }
-    fn u16(&mut self) -> Result<u16, LoadError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, LoadError> {
         self.array().map(u16::from_le_bytes)
     }
-    fn u32(&mut self) -> Result<u32, LoadError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, LoadError> {
         self.array().map(u32::from_le_bytes)
     }
 }
 
-/// A little-endian `u32` at `offset` in `bytes` (0 when out of range).
 /// The `u16` at `offset`, if the bytes reach that far.
 fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
     let b = bytes.get(offset..offset.checked_add(2)?)?;
     Some(u16::from_le_bytes([b[0], b[1]]))
 }
 
-fn u32_at(bytes: &[u8], offset: usize) -> u32 {
+/// A little-endian `u32` at `offset` in `bytes` (0 when out of range).
+pub(crate) fn u32_at(bytes: &[u8], offset: usize) -> u32 {
     bytes
         .get(offset..)
         .and_then(<[u8]>::first_chunk::<4>)
         .map_or(0, |b| u32::from_le_bytes(*b))
 }
 
-/// Reads one layer record: `RECORD_LEN` bytes and, in version 2 for
+/// Reads one layer record: `RECORD_LEN` bytes and, from version 2 on for
 /// code 0, the length and bytes of the layer's name.
-fn read_record(r: &mut Reader<'_>, version: u16) -> Result<LayerRecord, LoadError> {
+pub(crate) fn read_record(r: &mut Reader<'_>, version: u16) -> Result<LayerRecord, LoadError> {
     let fixed = r.take(RECORD_LEN)?;
     let mut record = LayerRecord {
         code: fixed.first().copied().unwrap_or(0),
@@ -226,21 +226,16 @@ pub(crate) struct Checked {
     version: u16,
 }
 
-/// Validates `bytes` as a file for network type `N`, without writing
-/// anything: every check listed on [`LoadError`], in that order.
-pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
-    // Evaluates the compile-time limits of `ENCODED_LEN` for `N`.
-    let _ = N::ENCODED_LEN;
-    let len = bytes.len();
-    let mut r = Reader { bytes, pos: 0 };
-
-    // Magic: a prefix of it is a truncated file, anything else is not ours.
+/// Reads the magic at the start of a file: a prefix of it is a truncated
+/// file, anything else is not ours.
+pub(crate) fn read_magic(r: &mut Reader<'_>) -> Result<(), LoadError> {
+    let bytes = r.bytes;
     let head = bytes.get(..MAGIC.len()).unwrap_or(bytes);
     if head != MAGIC {
         if MAGIC.starts_with(head) {
             return Err(LoadError::Truncated {
                 needed: MAGIC.len(),
-                found: len,
+                found: bytes.len(),
             });
         }
         let mut found = [0; 8];
@@ -252,7 +247,18 @@ pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
             found_len: head.len(),
         });
     }
-    r.take(MAGIC.len())?;
+    r.take(MAGIC.len()).map(|_| ())
+}
+
+/// Validates `bytes` as a file for network type `N`, without writing
+/// anything: every check listed on [`LoadError`], in that order.
+pub(crate) fn check<N: Save>(bytes: &[u8]) -> Result<Checked, LoadError> {
+    // Evaluates the compile-time limits of `ENCODED_LEN` for `N`.
+    let _ = N::ENCODED_LEN;
+    let len = bytes.len();
+    let mut r = Reader { bytes, pos: 0 };
+
+    read_magic(&mut r)?;
 
     let version = r.u16()?;
     if version == INT8_VERSION && u16_at(bytes, r.pos) == Some(INT8_CODE) {

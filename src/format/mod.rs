@@ -139,6 +139,7 @@ mod signature;
 
 use core::fmt;
 
+pub(crate) use codec::{Reader, read_magic, read_record, u32_at};
 pub use error::{EncodeError, LoadError, SignatureMismatch};
 #[cfg(feature = "safetensors")]
 pub use pytorch::{FromSafetensors, ImportError};

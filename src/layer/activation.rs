@@ -286,6 +286,9 @@ impl<T: Scalar, const N: usize> Layer<[T; N]> for LeakyRelu {
     }
 }
 
+// In int8 a leaky ReLU is a table, as for the layers `elementwise!` makes.
+crate::elementwise!(@table LeakyRelu);
+
 crate::elementwise! {
     @define [
         /// The logistic sigmoid `f(x) = 1 / (1 + e⁻ˣ)`, with `f′ = y (1 − y)`.

@@ -9,7 +9,7 @@ use num_traits::Float;
 use super::layer::{fixed, observe_one, output_quant};
 use super::{Quant, QuantError, QuantLayer, Quantize, Range};
 use crate::format::LoadError;
-use crate::layer::{Identity, Layer, LeakyRelu, Relu, Softmax};
+use crate::layer::{Identity, Layer, Relu, Softmax};
 
 /// ReLU in int8: `max(x, zero)`, the code of real 0. After a layer that
 /// folds it (a dense layer or a table writing in the ReLU's own range) it
@@ -197,25 +197,6 @@ impl<const N: usize> QuantLayer<[i8; N]> for Table {
 
     fn read_bytes(bytes: &[u8], _: usize) -> Result<Self, LoadError> {
         Ok(Table::new(fixed::<256>(bytes).map(|b| b as i8)))
-    }
-}
-
-impl<const N: usize> Quantize<[f32; N]> for LeakyRelu {
-    type Quantized = Table;
-    type Ranges = Range;
-    const EMPTY: Range = Range::EMPTY;
-
-    fn observe(&self, x: &[f32; N], range: &mut Range) -> [f32; N] {
-        observe_one(self, x, range)
-    }
-
-    fn quantize(
-        &self,
-        input: Quant,
-        range: &Range,
-        output: Option<Quant>,
-    ) -> Result<(Table, Quant), QuantError> {
-        Table::quantize(self, input, range, output)
     }
 }
 

@@ -6,8 +6,8 @@
 use super::{Quant, QuantLayer, QuantizeNetwork, Quantized};
 use crate::format::crc32::{Crc32, crc32};
 use crate::format::{
-    CHECKSUM_LEN, EncodeError, HEADER_LEN, INT8_CODE, INT8_VERSION, LayerName, LayerRecord,
-    LoadError, MAGIC, RECORD_LEN, SignatureMismatch, records,
+    CHECKSUM_LEN, EncodeError, HEADER_LEN, INT8_CODE, INT8_VERSION, LoadError, MAGIC, RECORD_LEN,
+    Reader, SignatureMismatch, read_magic, read_record, records, u32_at,
 };
 use crate::layer::Layer;
 use crate::network::Network;
@@ -127,25 +127,8 @@ impl<N: QuantizeNetwork> Quantized<N> {
     /// quantisation makes ([`LoadError::InvalidInt8`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, LoadError> {
         let _ = Self::ENCODED_LEN;
-        let mut r = Cursor { bytes, pos: 0 };
-        let head = bytes.get(..MAGIC.len()).unwrap_or(bytes);
-        if head != MAGIC {
-            if MAGIC.starts_with(head) {
-                return Err(LoadError::Truncated {
-                    needed: MAGIC.len(),
-                    found: bytes.len(),
-                });
-            }
-            let mut found = [0; 8];
-            for (dst, &src) in found.iter_mut().zip(head) {
-                *dst = src;
-            }
-            return Err(LoadError::BadMagic {
-                found,
-                found_len: head.len(),
-            });
-        }
-        r.take(MAGIC.len())?;
+        let mut r = Reader { bytes, pos: 0 };
+        read_magic(&mut r)?;
         let version = r.u16()?;
         if version != INT8_VERSION {
             return Err(LoadError::UnsupportedVersion {
@@ -165,7 +148,7 @@ impl<N: QuantizeNetwork> Quantized<N> {
         let count = r.u32()?;
         let records_at = r.pos;
         for _ in 0..count {
-            read_record(&mut r)?;
+            read_record(&mut r, INT8_VERSION)?;
         }
         let payload_len = r.u32()?;
         let payload_at = r.pos;
@@ -186,7 +169,7 @@ impl<N: QuantizeNetwork> Quantized<N> {
         }
         let body = total - CHECKSUM_LEN;
         let computed = crc32(&bytes[..body]);
-        let stored = u32::from_le_bytes(super::layer::fixed(&bytes[body..]));
+        let stored = u32_at(bytes, body);
         if computed != stored {
             return Err(LoadError::ChecksumMismatch {
                 expected: computed,
@@ -217,13 +200,13 @@ impl<N: QuantizeNetwork> Quantized<N> {
                 found: count,
             });
         }
-        let mut r = Cursor {
+        let mut r = Reader {
             bytes,
             pos: records_at,
         };
         for (index, (mut ours, _)) in records::<N::Input, N::Layers>(None).enumerate() {
             ours.setting = 0;
-            let found = read_record(&mut r)?;
+            let found = read_record(&mut r, INT8_VERSION)?;
             if found != ours {
                 return mismatch(SignatureMismatch::Layer {
                     index: u32le_value(index),
@@ -297,49 +280,4 @@ fn u32le(x: usize) -> [u8; 4] {
 
 fn u32le_value(x: usize) -> u32 {
     u32::try_from(x).unwrap_or(u32::MAX)
-}
-
-/// Reads fields, reporting truncation.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
-        let end = self.pos.saturating_add(n);
-        let taken = self.bytes.get(self.pos..end).ok_or(LoadError::Truncated {
-            needed: end,
-            found: self.bytes.len(),
-        })?;
-        self.pos = end;
-        Ok(taken)
-    }
-    fn u16(&mut self) -> Result<u16, LoadError> {
-        Ok(u16::from_le_bytes(super::layer::fixed(self.take(2)?)))
-    }
-    fn u32(&mut self) -> Result<u32, LoadError> {
-        Ok(u32::from_le_bytes(super::layer::fixed(self.take(4)?)))
-    }
-}
-
-/// One layer record, with its name for kind 0.
-fn read_record(r: &mut Cursor<'_>) -> Result<LayerRecord, LoadError> {
-    let code = r.take(1)?[0];
-    let inputs = r.u32()?;
-    let outputs = r.u32()?;
-    let setting = r.u32()?;
-    let name = if code == 0 {
-        let n = usize::from(r.take(1)?[0]);
-        LayerName::new(r.take(n)?)
-    } else {
-        LayerName::NONE
-    };
-    Ok(LayerRecord {
-        code,
-        inputs,
-        outputs,
-        setting,
-        name,
-    })
 }

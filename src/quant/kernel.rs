@@ -204,6 +204,9 @@ mod dsp {
                 )
             };
         }
+        // Two blocks rather than one with a branch on `groups` inside:
+        // `groups` is a constant of the layer once inlined, so the
+        // compiler keeps one or both blocks and no test is run.
         let (mut wp, mut xp) = (rows.as_ptr().cast::<i8>(), pairs.as_ptr());
         if groups % 2 == 1 {
             // SAFETY: as for the loop below, for the first group alone.
