@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use baseline::{Act, Mlp};
+#[cfg(feature = "parallel")]
+use constnet::parallel::{Threads, TrainOn};
 use constnet::prelude::*;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
@@ -41,6 +43,11 @@ network! {
 network! {
     /// W3: 784-128-10 (MNIST-sized), ReLU hidden, logits.
     struct W3<f32> { 784 => Dense<128>, Relu, Dense<10> }
+}
+
+network! {
+    /// The MNIST example's network: 784-256-10, ReLU hidden, logits.
+    struct Mnist<f32> { 784 => Dense<256>, Relu, Dense<10> }
 }
 
 network! {
@@ -156,6 +163,15 @@ fn w1(c: &mut Criterion) {
     train_bench(&mut g, "train b1/baseline", &base, |base| {
         black_box(base.train_epoch(black_box(&mut base_data), 1, &mut rng));
     });
+    #[cfg(feature = "parallel")]
+    {
+        let mut threads = Threads::all();
+        train_bench(&mut g, "train b1/all cores", &start, |(net, opt)| {
+            let loss =
+                net.train_epoch_on::<1>(black_box(&mut data), &Mse, opt, &mut rng, &mut threads);
+            black_box(loss.unwrap());
+        });
+    }
     let inputs: Vec<[f32; 2]> = data.iter().map(|(x, _)| *x).collect();
     predict_bench(&mut g, &net, &inputs, &base, &base_data);
     g.finish();
@@ -170,7 +186,8 @@ fn classifier<N, const I: usize>(
     sizes: &[usize],
     inference: bool,
 ) where
-    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize> + Clone,
+    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize> + Clone + Send + Sync,
+    Gradients<N>: Send,
     SoftmaxCrossEntropy: Loss<N::Output, usize>,
 {
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -199,6 +216,20 @@ fn classifier<N, const I: usize>(
     train_bench(&mut g, "train b32/baseline", &base, |base| {
         black_box(base.train_epoch(black_box(&mut base_data), 32, &mut rng));
     });
+    #[cfg(feature = "parallel")]
+    {
+        let mut threads = Threads::all();
+        train_bench(&mut g, "train b32/all cores", &start, |(net, opt)| {
+            let loss = net.train_epoch_on::<32>(
+                black_box(&mut data),
+                &SoftmaxCrossEntropy,
+                &mut **opt,
+                &mut rng,
+                &mut threads,
+            );
+            black_box(loss.unwrap());
+        });
+    }
     if inference {
         predict_bench(&mut g, &*net, &inputs, &base, &base_data);
         let (batches, _) = inputs.as_chunks::<32>();
@@ -225,6 +256,35 @@ fn classifier<N, const I: usize>(
             })
         });
     }
+    g.finish();
+    #[cfg(feature = "parallel")]
+    if inference {
+        evaluation(c, name, &*net, &mut rng);
+    }
+}
+
+/// Samples an evaluation benchmark classifies.
+#[cfg(feature = "parallel")]
+const EVALUATED: usize = 4096;
+
+/// Accuracy over `EVALUATED` samples, one thread and all cores.
+#[cfg(feature = "parallel")]
+fn evaluation<N, const I: usize>(c: &mut Criterion, name: &str, net: &N, rng: &mut SmallRng)
+where
+    N: Network<Scalar = f32, Input = [f32; I]> + Sync,
+{
+    let data: Vec<([f32; I], usize)> = (0..EVALUATED / SAMPLES)
+        .flat_map(|_| dataset::<I>(rng, 10))
+        .collect();
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(EVALUATED as u64));
+    g.bench_function("accuracy/constnet", |b| {
+        b.iter(|| net.accuracy(black_box(&data)))
+    });
+    let mut threads = Threads::all();
+    g.bench_function("accuracy/all cores", |b| {
+        b.iter(|| threads.accuracy(net, black_box(&data)))
+    });
     g.finish();
 }
 
@@ -292,7 +352,50 @@ const ROWS: &[Row] = &[
         weights: 199_168,
         flops_per_weight: 6,
     },
+    Row {
+        group: "MNIST",
+        bench: "train b32",
+        weights: 203_264,
+        flops_per_weight: 6,
+    },
 ];
+
+/// The benchmarks run on one thread and on all cores: group, benchmark,
+/// samples per iteration.
+#[cfg(feature = "parallel")]
+const CORES: &[(&str, &str, usize)] = &[
+    ("W1", "train b1", SAMPLES),
+    ("W2", "train b32", SAMPLES),
+    ("W3", "train b32", SAMPLES),
+    ("W4", "train b32", SAMPLES),
+    ("MNIST", "train b32", SAMPLES),
+    ("W2", "accuracy", EVALUATED),
+    ("W3", "accuracy", EVALUATED),
+];
+
+/// The table of one thread against all cores.
+#[cfg(feature = "parallel")]
+fn cores_summary(dir: &Path) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "\nOne thread against all {cores} cores (`parallel::Threads::all`), samples/s (median)"
+    );
+    println!(
+        "{:<6} {:<10} {:>12} {:>12} {:>7}",
+        "", "", "one", "all cores", "ratio"
+    );
+    for &(group, bench, samples) in CORES {
+        let per_s = |side: &str| {
+            median_ns(dir, group, &format!("{bench}_{side}")).map(|ns| samples as f64 / (ns * 1e-9))
+        };
+        if let (Some(one), Some(all)) = (per_s("constnet"), per_s("all cores")) {
+            println!(
+                "{group:<6} {bench:<10} {one:>12.4e} {all:>12.4e} {:>6.2}x",
+                all / one
+            );
+        }
+    }
+}
 
 /// When this run started: results saved before it are from another run.
 static START: std::sync::OnceLock<SystemTime> = std::sync::OnceLock::new();
@@ -426,6 +529,9 @@ fn main() {
     classifier::<W2, 64>(&mut c, "W2", 2, &[64, 32, 10], true);
     classifier::<W3, 784>(&mut c, "W3", 3, &[784, 128, 10], true);
     classifier::<W4, 256>(&mut c, "W4", 4, &[256, 256, 256, 256, 10], false);
+    classifier::<Mnist, 784>(&mut c, "MNIST", 5, &[784, 256, 10], false);
     c.final_summary();
     summary(&dir);
+    #[cfg(feature = "parallel")]
+    cores_summary(&dir);
 }

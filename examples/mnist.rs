@@ -1,4 +1,5 @@
-//! The main example: MNIST, the 70,000 handwritten digits, on one core.
+//! The main example: MNIST, the 70,000 handwritten digits, on one core,
+//! or on every core with the `parallel` feature.
 //!
 //! A 784-256-10 network (203,530 parameters) with ReLU and softmax +
 //! cross-entropy learns the 60,000 training images for 12 epochs of
@@ -13,11 +14,15 @@
 //! accuracies of both forms are printed, and the int8 network is saved
 //! too (`target/mnist-int8.cnet`, format version 3).
 //!
-//! Run it with `cargo run --release --example mnist`.
+//! Run it with `cargo run --release --example mnist`, or, to train and
+//! validate on every core ([`Threads`](constnet::parallel::Threads)), with
+//! `cargo run --release --features parallel --example mnist`.
 
 use std::time::Instant;
 
-use constnet::fit::{Control, EpochMetrics, Fit};
+#[cfg(not(feature = "parallel"))]
+use constnet::fit::Fit;
+use constnet::fit::{Control, EpochMetrics};
 use constnet::metrics::ConfusionMatrix;
 use constnet::optim::{Cosine, Scheduled};
 use constnet::prelude::*;
@@ -105,6 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         last = Instant::now();
         Control::Continue
     };
+    #[cfg(not(feature = "parallel"))]
     net.fit::<BATCH>(
         &mut train,
         &test,
@@ -114,6 +120,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         EPOCHS as usize,
         &mut progress,
     )?;
+    #[cfg(feature = "parallel")]
+    {
+        let mut threads = constnet::parallel::Threads::all();
+        net.fit_on::<BATCH>(
+            &mut train,
+            &test,
+            &SoftmaxCrossEntropy,
+            &mut *opt,
+            &mut rng,
+            EPOCHS as usize,
+            &mut progress,
+            &mut threads,
+        )?;
+        println!(
+            "trained on {} of {} threads",
+            threads.last_used(),
+            threads.count()
+        );
+    }
 
     println!("¹ on a fixed sample of 6,000 training images\n");
     println!("{}", ConfusionMatrix::<10>::of(&*net, &test));

@@ -40,7 +40,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::loss::Loss;
-use crate::network::Label;
+use crate::network::{Label, Network};
 use crate::optim::Optimizer;
 use crate::scalar::Scalar;
 use crate::settings::SettingError;
@@ -216,43 +216,138 @@ pub trait Fit<Target: Label<Self::Output>>: Train<Target> {
         epochs: usize,
         observer: &mut impl Observer<Self>,
     ) -> Result<FitReport, FitError> {
-        let mut report = FitReport {
-            epochs: 0,
-            stopped_early: false,
-            train_loss: f64::NAN,
-            validation_loss: None,
-        };
-        for epoch in 1..=epochs {
-            let fail = |error| FitError { epoch, error };
-            let train_loss = self.train_epoch::<B>(train, loss, opt, rng).map_err(fail)?;
-            let validated = !validation.is_empty();
-            let validation_loss = if validated {
-                Some(self.mean_loss(validation, loss).map_err(fail)?.as_f64())
-            } else {
-                None
-            };
-            let metrics = EpochMetrics {
-                epoch,
-                train_loss: train_loss.as_f64(),
-                validation_loss,
-                validation_accuracy: validated.then(|| self.accuracy(validation)),
-            };
-            report = FitReport {
-                epochs: epoch,
-                stopped_early: false,
-                train_loss: metrics.train_loss,
-                validation_loss,
-            };
-            if observer.epoch(self, &metrics) == Control::Stop {
-                report.stopped_early = epoch < epochs;
-                break;
-            }
-        }
-        Ok(report)
+        fit_with::<B, Self, Target, _, _, _>(
+            &mut OneThread,
+            self,
+            train,
+            validation,
+            loss,
+            opt,
+            rng,
+            epochs,
+            observer,
+        )
     }
 }
 
 impl<N: Train<Target>, Target: Label<N::Output>> Fit<Target> for N {}
+
+/// How [`fit_with`] trains and measures: on the caller's thread
+/// ([`OneThread`]), or on [`Threads`](crate::parallel::Threads).
+pub(crate) trait Engine<N: Network, Target, L: Loss<N::Output, Target>, O: Optimizer<N>> {
+    /// One epoch, as [`Train::train_epoch`].
+    fn epoch<const B: usize>(
+        &mut self,
+        net: &mut N,
+        train: &mut [(N::Input, Target)],
+        loss: &L,
+        opt: &mut O,
+        rng: &mut (impl Rng + ?Sized),
+    ) -> Result<N::Scalar, TrainError>;
+    /// The mean loss, as [`Train::mean_loss`].
+    fn mean_loss(
+        &mut self,
+        net: &N,
+        data: &[(N::Input, Target)],
+        loss: &L,
+    ) -> Result<N::Scalar, TrainError>;
+    /// The accuracy, as [`Network::accuracy`].
+    fn accuracy(&mut self, net: &N, data: &[(N::Input, Target)]) -> f64;
+}
+
+/// The caller's thread, with [`Train`]'s methods.
+struct OneThread;
+
+impl<N, Target, L, O> Engine<N, Target, L, O> for OneThread
+where
+    N: Train<Target>,
+    Target: Label<N::Output>,
+    L: Loss<N::Output, Target>,
+    O: Optimizer<N>,
+{
+    fn epoch<const B: usize>(
+        &mut self,
+        net: &mut N,
+        train: &mut [(N::Input, Target)],
+        loss: &L,
+        opt: &mut O,
+        rng: &mut (impl Rng + ?Sized),
+    ) -> Result<N::Scalar, TrainError> {
+        net.train_epoch::<B>(train, loss, opt, rng)
+    }
+    fn mean_loss(
+        &mut self,
+        net: &N,
+        data: &[(N::Input, Target)],
+        loss: &L,
+    ) -> Result<N::Scalar, TrainError> {
+        net.mean_loss(data, loss)
+    }
+    fn accuracy(&mut self, net: &N, data: &[(N::Input, Target)]) -> f64 {
+        net.accuracy(data)
+    }
+}
+
+/// [`Fit::fit`], with epochs and measures run by `engine`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_with<const B: usize, N, Target, L, O, R>(
+    engine: &mut impl Engine<N, Target, L, O>,
+    net: &mut N,
+    train: &mut [(N::Input, Target)],
+    validation: &[(N::Input, Target)],
+    loss: &L,
+    opt: &mut O,
+    rng: &mut R,
+    epochs: usize,
+    observer: &mut impl Observer<N>,
+) -> Result<FitReport, FitError>
+where
+    N: Network,
+    L: Loss<N::Output, Target>,
+    O: Optimizer<N>,
+    R: Rng + ?Sized,
+{
+    let mut report = FitReport {
+        epochs: 0,
+        stopped_early: false,
+        train_loss: f64::NAN,
+        validation_loss: None,
+    };
+    for epoch in 1..=epochs {
+        let fail = |error| FitError { epoch, error };
+        let train_loss = engine
+            .epoch::<B>(net, train, loss, opt, rng)
+            .map_err(fail)?;
+        let validated = !validation.is_empty();
+        let validation_loss = if validated {
+            Some(
+                engine
+                    .mean_loss(net, validation, loss)
+                    .map_err(fail)?
+                    .as_f64(),
+            )
+        } else {
+            None
+        };
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: train_loss.as_f64(),
+            validation_loss,
+            validation_accuracy: validated.then(|| engine.accuracy(net, validation)),
+        };
+        report = FitReport {
+            epochs: epoch,
+            stopped_early: false,
+            train_loss: metrics.train_loss,
+            validation_loss,
+        };
+        if observer.epoch(net, &metrics) == Control::Stop {
+            report.stopped_early = epoch < epochs;
+            break;
+        }
+    }
+    Ok(report)
+}
 
 /// Shuffles `data` with `rng` and splits it into a training part and a
 /// validation part holding `fraction` of the samples (rounded down, and

@@ -171,6 +171,9 @@ pub mod matrix;
 pub mod metrics;
 pub mod network;
 pub mod optim;
+#[cfg(feature = "parallel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
+pub mod parallel;
 pub mod quant;
 pub mod scalar;
 pub mod settings;
@@ -223,6 +226,8 @@ pub mod prelude {
     pub use crate::network;
     pub use crate::network::{Gradients, Label, Network};
     pub use crate::optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Sgd};
+    #[cfg(feature = "parallel")]
+    pub use crate::parallel::{Threads, TrainOn};
     pub use crate::scalar::{Scalar, Vector, Zeroed};
     pub use crate::settings::SettingError;
     pub use crate::tensors::Tensors;

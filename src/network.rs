@@ -219,7 +219,7 @@ pub const fn same_scalar<S: SameScalar<T>, T>() {}
 
 /// The class a vector stands for: the arg-max, or for a single value,
 /// whether it exceeds one half.
-fn class_of<T: Scalar>(y: &[T]) -> usize {
+pub(crate) fn class_of<T: Scalar>(y: &[T]) -> usize {
     match y {
         [p] => usize::from(*p > T::from_f64(0.5)),
         _ => argmax(y),

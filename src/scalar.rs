@@ -253,7 +253,9 @@ pub(crate) const fn const_from_f64<T: Scalar>(x: f64) -> T {
 ///
 /// Implemented for `[T; N]`; its width is part of its type, so feeding a
 /// network a vector of the wrong width is a type error.
-pub trait Vector: Copy + bytemuck::Zeroable + Zeroed + PartialEq + Debug + 'static {
+pub trait Vector:
+    Copy + bytemuck::Zeroable + Zeroed + PartialEq + Debug + Send + Sync + 'static
+{
     /// The scalar in the vector.
     type Scalar: Scalar;
     /// The width.

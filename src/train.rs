@@ -373,7 +373,7 @@ impl<N: Network, Target> Train<Target> for N {
 /// not): a batch of at least one sample, and no loss that applies softmax
 /// itself after a network that ends in `Softmax`.
 #[inline(always)]
-fn checks<N: Network, Target, const B: usize>(loss: &impl Loss<N::Output, Target>) {
+pub(crate) fn checks<N: Network, Target, const B: usize>(loss: &impl Loss<N::Output, Target>) {
     const {
         assert!(
             B > 0,
@@ -410,7 +410,7 @@ fn with_scratch<N: Network, O: Optimizer<N>, R>(
 /// One step per batch of `B` of `data` (not empty), with `grads` zero on
 /// entry; the mean loss over the samples.
 #[inline(always)]
-fn epoch<N: Network, Target, const B: usize>(
+pub(crate) fn epoch<N: Network, Target, const B: usize>(
     net: &mut N,
     data: &[(N::Input, Target)],
     loss: &impl Loss<N::Output, Target>,
@@ -429,7 +429,7 @@ fn epoch<N: Network, Target, const B: usize>(
 /// entry, and again after a step taken: the optimiser zeroes it as it
 /// reads it.
 #[inline(always)]
-fn step<N: Network, Target, const B: usize>(
+pub(crate) fn step<N: Network, Target, const B: usize>(
     net: &mut N,
     batch: &[(N::Input, Target)],
     loss: &impl Loss<N::Output, Target>,
@@ -438,6 +438,21 @@ fn step<N: Network, Target, const B: usize>(
     index: usize,
 ) -> Result<N::Scalar, TrainError> {
     let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads);
+    take_step(net, opt, grads, mean, index)
+}
+
+/// The step from a batch's gradient `grads` and mean loss `mean`: refused
+/// with [`TrainError::Diverged`] (batch `index`) when the loss is not
+/// finite or the optimiser refuses it; otherwise taken, and `grads`
+/// zeroed by the optimiser as it reads it.
+#[inline(always)]
+pub(crate) fn take_step<N: Network>(
+    net: &mut N,
+    opt: &mut impl Optimizer<N>,
+    grads: &mut Gradients<N>,
+    mean: N::Scalar,
+    index: usize,
+) -> Result<N::Scalar, TrainError> {
     let diverged = |tensor| TrainError::Diverged {
         batch: index,
         loss: mean.as_f64(),
@@ -465,6 +480,61 @@ fn batch_gradients<N: Network, Target, const B: usize>(
     loss: &impl Loss<N::Output, Target>,
     grads: &mut Gradients<N>,
 ) -> N::Scalar {
+    let n = batch.len().clamp(1, B.max(1));
+    let inv = N::Scalar::ONE / N::Scalar::from_f64(n as f64);
+    // With B = 1 the batch has one sample and the mean is that sample:
+    // no multiplication by 1 on the path from the output to the update.
+    summed_gradients::<N, Target, B>(net, batch, loss, (B > 1).then_some(inv), &mut grads.0) * inv
+}
+
+/// The sum of the losses of `samples` (any number), and their gradient
+/// times `inv`, added to `grads`: one forward and one backward pass per
+/// chunk, of `B` samples while at least `B` are left, then of 16 or the
+/// largest power of two that fits (whose kernels run as fast per sample
+/// as a whole batch's). Used by multi-threaded training, where each
+/// thread takes a share of a batch of `B`, scaled by one over the
+/// batch's length.
+#[cfg(feature = "parallel")]
+pub(crate) fn share_gradients<N: Network, Target, const B: usize>(
+    net: &N,
+    samples: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    inv: N::Scalar,
+    grads: &mut N::Layers,
+) -> N::Scalar {
+    let mut total = N::Scalar::ZERO;
+    let mut rest = samples;
+    while !rest.is_empty() {
+        let take = match rest.len() {
+            n if n >= B => B,
+            16.. => 16,
+            n => 1 << n.ilog2(),
+        };
+        let (chunk, tail) = rest.split_at(take);
+        let gradients = match take {
+            n if n == B => summed_gradients::<N, Target, B>,
+            16 => summed_gradients::<N, Target, 16>,
+            8 => summed_gradients::<N, Target, 8>,
+            4 => summed_gradients::<N, Target, 4>,
+            2 => summed_gradients::<N, Target, 2>,
+            _ => summed_gradients::<N, Target, 1>,
+        };
+        total += gradients(net, chunk, loss, Some(inv), grads);
+        rest = tail;
+    }
+    total
+}
+
+/// The sum of the losses of up to `B` samples and their gradient, each
+/// sample's times `inv` when it is given, added to `grads`.
+#[inline(always)]
+fn summed_gradients<N: Network, Target, const B: usize>(
+    net: &N,
+    batch: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    inv: Option<N::Scalar>,
+    grads: &mut N::Layers,
+) -> N::Scalar {
     let layers = net.layers();
     let mut x = [<N::Input as Zeroed>::ZERO; B];
     for (row, (input, _)) in x.iter_mut().zip(batch) {
@@ -474,21 +544,17 @@ fn batch_gradients<N: Network, Target, const B: usize>(
     let mut trace = Zeroed::ZERO;
     layers.forward_train(&x, &mut y, &mut trace);
 
-    let n = batch.len().clamp(1, B.max(1));
-    let inv = N::Scalar::ONE / N::Scalar::from_f64(n as f64);
     let mut dy = [<N::Output as Zeroed>::ZERO; B];
     let mut total = N::Scalar::ZERO;
     for ((yb, dyb), (_, target)) in y.iter().zip(dy.iter_mut()).zip(batch) {
         total += loss.loss_grad(yb, target, dyb);
-        // With B = 1 the batch has one sample and the mean is that sample:
-        // no multiplication by 1 on the path from the output to the update.
-        if B > 1 {
+        if let Some(inv) = inv {
             for g in dyb.as_mut_slice() {
                 *g *= inv;
             }
         }
     }
 
-    layers.backward(&x, &y, &dy, &trace, &mut grads.0, None);
-    total * inv
+    layers.backward(&x, &y, &dy, &trace, grads, None);
+    total
 }

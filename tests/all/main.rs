@@ -18,6 +18,8 @@ mod kernels;
 mod learning;
 mod nan;
 mod optimizers;
+#[cfg(feature = "parallel")]
+mod parallel;
 mod pytorch;
 mod quant;
 mod serde_roundtrip;
