@@ -121,6 +121,39 @@ const SHARED_SUM: usize = 1 << 14;
 /// The stack of each thread of the pool.
 const STACK: usize = 8 << 20;
 
+std::thread_local! {
+    /// The threads the element-wise passes of the optimiser's step on this
+    /// thread may use: set during a shared step, 1 otherwise.
+    static SHARES: core::cell::Cell<usize> = const { core::cell::Cell::new(1) };
+}
+
+/// How many threads the optimiser's element-wise passes may use on this
+/// thread (see `optim::in_parts`).
+pub(crate) fn shares() -> usize {
+    SHARES.get()
+}
+
+/// `a` and `b`, on two threads of the current pool when one is free.
+pub(crate) fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    rayon::join(a, b)
+}
+
+/// Runs `f` with the optimiser's passes shared out over `threads`.
+fn sharing<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    /// Puts the count back, whatever happens in `f`.
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SHARES.set(self.0);
+        }
+    }
+    let _restore = Restore(SHARES.replace(threads));
+    f()
+}
+
 /// Threads to train and evaluate a network `N` on, with a gradient buffer
 /// for each; see the [module documentation](self).
 pub struct Threads<N: Network> {
@@ -434,7 +467,10 @@ where
         });
         let total = sums.iter().fold(N::Scalar::ZERO, |total, &sum| total + sum);
         add_up(buffers, threads);
-        train::take_step(net, opt, &mut self.buffers[0], total * inv, index)
+        let grads = &mut self.buffers[0];
+        sharing(threads, || {
+            train::take_step(net, opt, grads, total * inv, index)
+        })
     }
 }
 

@@ -218,7 +218,7 @@ pub fn checked_update<N: Network, const K: usize>(
     net: &mut N,
     grads: &Gradients<N>,
     state: [&mut Gradients<N>; K],
-    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
     update_all(net, Grads::Keep(grads), state, update)
 }
@@ -253,7 +253,7 @@ pub(crate) fn update_all<N: Network, const K: usize>(
     net: &mut N,
     mut grads: Grads<'_, N>,
     state: [&mut Gradients<N>; K],
-    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
     // The loops over a large network are compiled for the widest vector
     // instructions the processor has (the update is element-wise, so its
@@ -287,13 +287,18 @@ fn try_then_apply<N: Network, const K: usize>(
     net: &mut N,
     mut grads: Grads<'_, N>,
     mut state: [&mut Gradients<N>; K],
-    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
     let count = <N::Layers as Tensors<N::Scalar>>::COUNT;
+    let parts = shares();
     let mut first_bad = None;
     for i in 0..count {
         let (p, g) = (net.layers().tensor(i), grads.get().tensor(i));
-        if !stays_finite(p, g, state.each_ref().map(|s| s.tensor(i)), update) {
+        let s = state.each_ref().map(|s| s.tensor(i));
+        let finite = in_parts((p, &g[..p.len()], s), parts, &|(p, g, s)| {
+            stays_finite(p, g, s, update)
+        });
+        if !finite {
             first_bad = Some(i);
             break;
         }
@@ -305,9 +310,19 @@ fn try_then_apply<N: Network, const K: usize>(
         let p = net.layers_mut().tensor_mut(i);
         let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
         match &mut grads {
-            Grads::Keep(grads) => apply(p, &grads.tensor(i)[..n], s, update),
-            Grads::Clear(grads) => apply(p, &mut grads.tensor_mut(i)[..n], s, update),
-        }
+            Grads::Keep(grads) => in_parts((p, &grads.tensor(i)[..n], s), parts, &|(p, g, s)| {
+                apply(p, g, s, update);
+                true
+            }),
+            Grads::Clear(grads) => in_parts(
+                (p, &mut grads.tensor_mut(i)[..n], s),
+                parts,
+                &|(p, g, s)| {
+                    apply(p, g, s, update);
+                    true
+                },
+            ),
+        };
     }
     Ok(())
 }
@@ -320,19 +335,22 @@ fn try_then_apply<N: Network, const K: usize>(
 fn stash_update<N: Network, const K: usize>(
     net: &mut N,
     grads: &mut Gradients<N>,
-    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy,
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
     use crate::simd::vectorized;
+    let parts = shares();
     let mut first_bad = None;
     net.layers_mut().for_each_tensor_mut(&mut |i, p| {
         let g = &mut grads.tensor_mut(i)[..p.len()];
         let finite = if p.len() < SHORT {
             stash(p, g, update)
         } else {
-            vectorized(
-                #[inline(always)]
-                || stash(p, g, update),
-            )
+            in_parts((p, g), parts, &|(p, g)| {
+                vectorized(
+                    #[inline(always)]
+                    || stash(p, g, update),
+                )
+            })
         };
         if !finite && first_bad.is_none() {
             first_bad = Some(i);
@@ -347,6 +365,102 @@ fn stash_update<N: Network, const K: usize>(
             put_back(net, grads);
             Err(refused::<N>(index))
         }
+    }
+}
+
+/// Values a part of an element-wise pass has at least when the pass is
+/// shared out over threads ([`in_parts`]).
+const PART: usize = 1 << 13;
+
+/// How many threads an element-wise pass of this step may use: more than
+/// one only inside a step of [`Threads`](crate::parallel::Threads).
+#[inline(always)]
+fn shares() -> usize {
+    #[cfg(feature = "parallel")]
+    return crate::parallel::shares();
+    #[cfg(not(feature = "parallel"))]
+    1
+}
+
+/// `f` of `slices`, or, with `parts` above 1, of as many pieces of them of
+/// [`PART`] values or more, on as many threads; whether every call
+/// returned `true`. The pieces are cut at the same places in every slice;
+/// an element-wise pass gives the same results either way.
+#[inline(always)]
+fn in_parts<S: Split>(slices: S, parts: usize, f: &(impl Fn(S) -> bool + Sync)) -> bool {
+    let len = slices.len();
+    if parts < 2 || len < 2 * PART {
+        return f(slices);
+    }
+    let left = parts / 2;
+    let (a, b) = slices.split((len * left / parts).next_multiple_of(16));
+    #[cfg(feature = "parallel")]
+    let (a, b) = crate::parallel::join(|| in_parts(a, left, f), || in_parts(b, parts - left, f));
+    #[cfg(not(feature = "parallel"))]
+    let (a, b) = (in_parts(a, left, f), in_parts(b, parts - left, f));
+    a & b
+}
+
+/// Slices, or groups of slices of one length, that can be cut in two at
+/// the same place and sent to another thread.
+trait Split: Sized + Send {
+    /// The values in each slice.
+    fn len(&self) -> usize;
+    /// The first `mid` values of each, and the rest.
+    fn split(self, mid: usize) -> (Self, Self);
+}
+
+impl<T: Sync> Split for &[T] {
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    fn split(self, mid: usize) -> (Self, Self) {
+        self.split_at(mid)
+    }
+}
+
+impl<T: Send> Split for &mut [T] {
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    fn split(self, mid: usize) -> (Self, Self) {
+        self.split_at_mut(mid)
+    }
+}
+
+impl<S: Split, const K: usize> Split for [S; K] {
+    fn len(&self) -> usize {
+        self.first().map_or(usize::MAX, S::len)
+    }
+    fn split(self, mid: usize) -> (Self, Self) {
+        let mut halves = self.map(|s| {
+            let (a, b) = s.split(mid);
+            (Some(a), Some(b))
+        });
+        let first = core::array::from_fn(|k| halves[k].0.take().expect("each once"));
+        let second = core::array::from_fn(|k| halves[k].1.take().expect("each once"));
+        (first, second)
+    }
+}
+
+impl<A: Split, B: Split> Split for (A, B) {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn split(self, mid: usize) -> (Self, Self) {
+        let ((a0, a1), (b0, b1)) = (self.0.split(mid), self.1.split(mid));
+        ((a0, b0), (a1, b1))
+    }
+}
+
+impl<A: Split, B: Split, C: Split> Split for (A, B, C) {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn split(self, mid: usize) -> (Self, Self) {
+        let ((a0, a1), (b0, b1), (c0, c1)) =
+            (self.0.split(mid), self.1.split(mid), self.2.split(mid));
+        ((a0, b0, c0), (a1, b1, c1))
     }
 }
 
@@ -377,7 +491,7 @@ fn put_back<N: Network>(net: &mut N, grads: &Gradients<N>) {
 fn stash<T: Scalar, const K: usize>(
     p: &mut [T],
     g: &mut [T],
-    update: impl Fn(&mut T, T, &mut [T; K]) + Copy,
+    update: impl Fn(&mut T, T, &mut [T; K]) + Copy + Sync,
 ) -> bool {
     let n = p.len();
     let g = &mut g[..n];
@@ -398,7 +512,7 @@ fn stays_finite<T: Scalar, const K: usize>(
     p: &[T],
     g: &[T],
     s: [&[T]; K],
-    update: impl Fn(&mut T, T, &mut [T; K]) + Copy,
+    update: impl Fn(&mut T, T, &mut [T; K]) + Copy + Sync,
 ) -> bool {
     let n = p.len();
     let (g, s) = (&g[..n], s.map(|s| &s[..n]));
@@ -419,7 +533,7 @@ fn apply<T: Scalar, const K: usize>(
     p: &mut [T],
     mut g: impl Take<T>,
     s: [&mut [T]; K],
-    update: impl Fn(&mut T, T, &mut [T; K]) + Copy,
+    update: impl Fn(&mut T, T, &mut [T; K]) + Copy + Sync,
 ) {
     let n = p.len();
     let s = s.map(|s| &mut s[..n]);

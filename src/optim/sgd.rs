@@ -356,7 +356,7 @@ impl<T: Scalar> SgdRule<T> {
         net: &mut N,
         grads: Grads<'_, N>,
         velocity: &mut Gradients<N>,
-        grad: impl Fn(T, T) -> T + Copy,
+        grad: impl Fn(T, T) -> T + Copy + Sync,
     ) -> Result<(), StepError> {
         let lr = self.lr;
         match (self.momentum, self.pytorch_form) {

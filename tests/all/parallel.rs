@@ -343,3 +343,144 @@ fn zero_threads_is_an_error() {
     assert!(Threads::<Net>::up_to(0).is_err());
     assert_eq!(Threads::<Net>::up_to(3).unwrap().count(), 3);
 }
+
+network! {
+    /// A layer of 20,480 weights: large enough for the optimiser's passes
+    /// to be shared out over the threads of a step.
+    struct Wide<f32> { 64 => Dense<320>, Tanh, Dense<3> }
+}
+
+/// Three epochs of `Wide` with `opt` on `threads` threads (or on the
+/// caller's, with `None`): its parameters.
+fn wide_epochs<O: Optimizer<Wide> + Clone + Send>(opt: &O, threads: Option<usize>) -> Vec<u32> {
+    let mut rng = SmallRng::seed_from_u64(12);
+    let mut net = Wide::random(&mut rng);
+    let mut opt = opt.clone();
+    let mut data: Vec<([f32; 64], [f32; 3])> = (0..40)
+        .map(|i| {
+            let x: [f32; 64] =
+                core::array::from_fn(|j| ((i * 31 + j * 17) % 23) as f32 / 23.0 - 0.5);
+            (x, [x[0], x[1] * x[2], 0.3])
+        })
+        .collect();
+    for _ in 0..3 {
+        match threads {
+            None => net.train_epoch::<8>(&mut data, &Mse, &mut opt, &mut rng),
+            Some(count) => net.train_epoch_on::<8>(
+                &mut data,
+                &Mse,
+                &mut opt,
+                &mut rng,
+                &mut Threads::exactly(count).unwrap(),
+            ),
+        }
+        .unwrap();
+    }
+    bits(net.layers())
+}
+
+#[test]
+fn every_optimiser_steps_a_wide_network_on_threads_as_on_one() {
+    fn close(a: &[u32], b: &[u32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| {
+                let (x, y) = (f32::from_bits(*x), f32::from_bits(*y));
+                (x - y).abs() / (1.0 + y.abs())
+            })
+            .fold(0.0, f32::max)
+    }
+    let sgd = Sgd::<Wide>::new(0.05).unwrap();
+    let momentum = Sgd::<Wide>::new(0.05).unwrap().momentum(0.9).unwrap();
+    let adam = Adam::<Wide>::new(0.001).unwrap();
+    let rmsprop = RmsProp::<Wide>::new(0.001).unwrap();
+    let runs = [
+        (
+            "sgd",
+            wide_epochs(&sgd, None),
+            wide_epochs(&sgd, Some(2)),
+            wide_epochs(&sgd, Some(3)),
+        ),
+        (
+            "momentum",
+            wide_epochs(&momentum, None),
+            wide_epochs(&momentum, Some(2)),
+            wide_epochs(&momentum, Some(3)),
+        ),
+        (
+            "adam",
+            wide_epochs(&adam, None),
+            wide_epochs(&adam, Some(2)),
+            wide_epochs(&adam, Some(3)),
+        ),
+        (
+            "rmsprop",
+            wide_epochs(&rmsprop, None),
+            wide_epochs(&rmsprop, Some(2)),
+            wide_epochs(&rmsprop, Some(3)),
+        ),
+    ];
+    for (name, one, two, three) in &runs {
+        let start = wide_epochs(&Sgd::<Wide>::new(1e-30).unwrap(), None);
+        assert!(close(one, &start) > 1e-3, "{name}: it trained");
+        assert!(
+            close(two, one) < 1e-4,
+            "{name}, 2 threads: {}",
+            close(two, one)
+        );
+        assert!(
+            close(three, one) < 1e-4,
+            "{name}, 3 threads: {}",
+            close(three, one)
+        );
+    }
+}
+
+#[test]
+fn a_refused_step_of_a_wide_network_on_threads_changes_nothing() {
+    let mut rng = SmallRng::seed_from_u64(13);
+    let mut threads = Threads::exactly(2).unwrap();
+    let batch: [([f32; 64], [f32; 3]); 8] =
+        core::array::from_fn(|i| (core::array::from_fn(|j| ((i + j) % 5) as f32), [1e4; 3]));
+    for momentum in [false, true] {
+        let mut net = Wide::random(&mut rng);
+        let before = bits(net.layers());
+        let mut opt = Sgd::<Wide>::new(f32::MAX).unwrap();
+        if momentum {
+            opt = opt.momentum(0.5).unwrap();
+        }
+        let err = net
+            .train_batch_on::<8>(&batch, &Mse, &mut opt, &mut threads)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TrainError::Diverged {
+                    tensor: Some(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(bits(net.layers()), before, "momentum {momentum}");
+        // And the next, sensible step is taken from zero buffers.
+        let mut sensible = Sgd::<Wide>::new(0.01).unwrap();
+        let mut alone = net.clone();
+        net.train_batch_on::<8>(
+            &batch.map(|(x, _)| (x, [0.1; 3])),
+            &Mse,
+            &mut sensible.clone(),
+            &mut threads,
+        )
+        .unwrap();
+        alone
+            .train_batch_on::<8>(
+                &batch.map(|(x, _)| (x, [0.1; 3])),
+                &Mse,
+                &mut sensible,
+                &mut Threads::exactly(2).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(bits(net.layers()), bits(alone.layers()));
+    }
+}
