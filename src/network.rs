@@ -13,6 +13,11 @@ use crate::layer::{Init, Layer};
 use crate::scalar::{Scalar, Vector, Zeroed, argmax};
 use crate::tensors::Tensors;
 
+/// The most parameters a network may have for its passes on one sample to
+/// be compiled for the widest instruction set as a whole
+/// ([`Network::predict`]).
+pub(crate) const SMALL_NETWORK: usize = 1024;
+
 /// A network: layers that map an [`Input`](Network::Input) vector to an
 /// [`Output`](Network::Output) vector, with the shape of every layer in
 /// its type.
@@ -129,7 +134,20 @@ pub trait Network: Sized + bytemuck::Zeroable + 'static {
     /// The output for one input.
     fn predict(&self, x: &Self::Input) -> Self::Output {
         let mut y = [Zeroed::ZERO];
-        self.layers().forward(core::array::from_ref(x), &mut y);
+        // A small network's whole pass, compiled for the widest instruction
+        // set there is: its activations then take one vector register (a
+        // tanh over 8 values is one AVX pass, not two SSE ones). Larger
+        // networks spend their time in the matrix kernels, which choose
+        // their own set. The same operations in the same order (Rust fuses
+        // no multiply-adds), so the same bits on every level.
+        if Self::PARAMETERS <= SMALL_NETWORK {
+            crate::simd::vectorized(
+                #[inline(always)]
+                || self.layers().forward(core::array::from_ref(x), &mut y),
+            );
+        } else {
+            self.layers().forward(core::array::from_ref(x), &mut y);
+        }
         let [y] = y;
         y
     }

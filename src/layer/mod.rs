@@ -197,7 +197,7 @@ pub trait Layer<X: Vector>: Tensors<X::Scalar> + bytemuck::Zeroable + Clone {
     }
 
     /// The inference forward pass: `y = f(x)` for a batch.
-    #[inline]
+    #[inline(always)]
     fn forward<const B: usize>(&self, x: &[X; B], y: &mut [Self::Output; B]) {
         let mut trace = Zeroed::ZERO;
         self.forward_train(x, y, &mut trace);
