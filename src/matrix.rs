@@ -33,7 +33,7 @@ pub enum KernelLevel {
     Portable,
     /// 256-bit AVX2 with FMA (x86-64).
     Avx2,
-    /// 512-bit AVX-512F (x86-64).
+    /// 512-bit AVX-512F, on processors that also have AVX-512VL (x86-64).
     Avx512,
 }
 

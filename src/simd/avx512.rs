@@ -153,12 +153,14 @@ pub(in crate::simd) unsafe fn all_finite(p: *const f32, n: usize) -> bool {
 }
 
 /// Runs `f` compiled for AVX-512: the element-wise loops inlined into it
-/// (an optimiser's update) vectorise for 512-bit registers.
+/// (an optimiser's update) vectorise for 512-bit registers. With VL, the
+/// narrower vectors of a small network's pass (a tanh over 8 values) take
+/// their constants as embedded broadcasts rather than one load each.
 ///
 /// # Safety
 ///
-/// The processor has AVX-512F, AVX2 and FMA.
-#[target_feature(enable = "avx512f,avx2,fma")]
+/// The processor has AVX-512F, AVX-512VL, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
 #[inline]
 pub(in crate::simd) unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
     f()

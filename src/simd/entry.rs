@@ -125,7 +125,7 @@ pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
         Level::Portable => f(),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `level` returned AVX-512 only after detecting AVX-512F,
-        // AVX2 and FMA.
+        // AVX-512VL, AVX2 and FMA.
         Level::Avx512 => unsafe { avx512::run(f) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `level` returned AVX2 only after detecting AVX2 and FMA.

@@ -99,7 +99,8 @@ pub(crate) enum Level {
     /// 256-bit AVX2 with FMA.
     #[cfg(target_arch = "x86_64")]
     Avx2 = 2,
-    /// 512-bit AVX-512F.
+    /// 512-bit AVX-512F, with AVX-512VL (every processor with AVX-512
+    /// but the Xeon Phi), which [`vectorized`] also uses.
     #[cfg(target_arch = "x86_64")]
     Avx512 = 3,
 }
@@ -162,10 +163,10 @@ pub(crate) fn set(level: Level) -> bool {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 const fn compile_time_level() -> Option<Level> {
-    #[cfg(target_feature = "avx512f")]
+    #[cfg(all(target_feature = "avx512f", target_feature = "avx512vl"))]
     return Some(Level::Avx512);
     #[cfg(all(
-        not(target_feature = "avx512f"),
+        not(all(target_feature = "avx512f", target_feature = "avx512vl")),
         target_feature = "avx2",
         target_feature = "fma"
     ))]
@@ -187,6 +188,7 @@ pub(crate) fn widest() -> Level {
     #[cfg(feature = "std")]
     {
         if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vl")
             && std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("fma")
         {
