@@ -137,8 +137,12 @@ pub(in crate::simd) unsafe fn add_at_b(
     n: usize,
     k: usize,
 ) {
+    // Tiles of 4 weight rows × 4 vectors: 16 accumulators fed by 4 loads
+    // and 4 broadcasts per step, and 256-wide rows end without a narrower
+    // block (8 × 3 left one vector in 16 to a tile of 8 broadcasts per 8
+    // multiply-adds). 32 × 256 × 256 on Zen 4: 44.8 -> 37.4 us.
     // SAFETY: the caller's guarantee.
-    unsafe { gemm_ab::<V, 8, 3, true>(tn(dy, x, w, m, n, k)) }
+    unsafe { gemm_ab::<V, 4, 4, true>(tn(dy, x, w, m, n, k)) }
 }
 
 /// [`super::all_finite`] with AVX-512.
