@@ -217,9 +217,14 @@ fn classifier<N, const I: usize>(
         black_box(base.train_epoch(black_box(&mut base_data), 32, &mut rng));
     });
     #[cfg(feature = "parallel")]
-    {
-        let mut threads = Threads::all();
-        train_bench(&mut g, "train b32/all cores", &start, |(net, opt)| {
+    for (name, mut threads) in [
+        ("train b32/all cores", Threads::all()),
+        (
+            "train b32/all cores always",
+            Threads::exactly(cores()).unwrap(),
+        ),
+    ] {
+        train_bench(&mut g, name, &start, |(net, opt)| {
             let loss = net.train_epoch_on::<32>(
                 black_box(&mut data),
                 &SoftmaxCrossEntropy,
@@ -281,10 +286,15 @@ where
     g.bench_function("accuracy/constnet", |b| {
         b.iter(|| net.accuracy(black_box(&data)))
     });
-    let mut threads = Threads::all();
-    g.bench_function("accuracy/all cores", |b| {
-        b.iter(|| threads.accuracy(net, black_box(&data)))
-    });
+    for (name, mut threads) in [
+        ("accuracy/all cores", Threads::all()),
+        (
+            "accuracy/all cores always",
+            Threads::exactly(cores()).unwrap(),
+        ),
+    ] {
+        g.bench_function(name, |b| b.iter(|| threads.accuracy(net, black_box(&data))));
+    }
     g.finish();
 }
 
@@ -373,27 +383,41 @@ const CORES: &[(&str, &str, usize)] = &[
     ("W3", "accuracy", EVALUATED),
 ];
 
-/// The table of one thread against all cores.
+/// The cores the machine offers.
+#[cfg(feature = "parallel")]
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The table of one thread against all cores: `Threads::all` (which
+/// measures whether threads pay) and `Threads::exactly` (threads always).
 #[cfg(feature = "parallel")]
 fn cores_summary(dir: &Path) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "\nOne thread against all {cores} cores (`parallel::Threads::all`), samples/s (median)"
+        "\nOne thread against all {} cores, samples/s (median): \"all\" is `Threads::all`, \
+         which keeps one thread where more do not pay; \"always\" is `Threads::exactly`",
+        cores()
     );
     println!(
-        "{:<6} {:<10} {:>12} {:>12} {:>7}",
-        "", "", "one", "all cores", "ratio"
+        "{:<6} {:<10} {:>12} {:>12} {:>7} {:>12} {:>7}",
+        "", "", "one", "all", "ratio", "always", "ratio"
     );
     for &(group, bench, samples) in CORES {
         let per_s = |side: &str| {
             median_ns(dir, group, &format!("{bench}_{side}")).map(|ns| samples as f64 / (ns * 1e-9))
         };
-        if let (Some(one), Some(all)) = (per_s("constnet"), per_s("all cores")) {
-            println!(
-                "{group:<6} {bench:<10} {one:>12.4e} {all:>12.4e} {:>6.2}x",
-                all / one
-            );
-        }
+        let Some(one) = per_s("constnet") else {
+            continue;
+        };
+        let column = |side: &str| match per_s(side) {
+            Some(v) => (format!("{v:.4e}"), format!("{:.2}x", v / one)),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        let (all, all_ratio) = column("all cores");
+        let (always, always_ratio) = column("all cores always");
+        println!(
+            "{group:<6} {bench:<10} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7}"
+        );
     }
 }
 
