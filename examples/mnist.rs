@@ -134,8 +134,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut threads,
         )?;
         println!(
-            "trained on {} of {} threads",
-            threads.last_used(),
+            "training used {} of {} threads (measured: `Threads::chosen`)",
+            threads.chosen::<BATCH>().unwrap_or(1),
             threads.count()
         );
     }

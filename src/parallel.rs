@@ -325,12 +325,12 @@ where
     Gradients<N>: Send,
 {
     /// [`TrainOn::train_epoch_on`].
-    fn train_epoch<const B: usize, Target: Sync>(
+    fn train_epoch<const B: usize, Target: Sync, O: Optimizer<N> + Send>(
         &mut self,
         net: &mut N,
         data: &mut [(N::Input, Target)],
         loss: &(impl Loss<N::Output, Target> + Sync),
-        opt: &mut (impl Optimizer<N> + Send),
+        opt: &mut O,
         rng: &mut (impl Rng + ?Sized),
     ) -> Result<N::Scalar, TrainError> {
         train::checks::<N, Target, B>(loss);
@@ -340,18 +340,11 @@ where
         data.shuffle(rng);
         let data = &*data;
         if self.chosen::<B>() == Some(1) {
-            // One thread: `train_epoch`'s own loop, nothing looked up per
-            // batch (a 2-8-1 network's step takes some 50 ns).
-            self.ready();
+            // One thread: `train_epoch` itself, with the gradient buffer
+            // it makes (on the stack, where the compiler keeps a small
+            // network's gradient in registers), nothing looked up per batch.
             self.used = 1;
-            self.dirty = true;
-            let grads = &mut self.buffers[0];
-            let result = train::epoch::<N, Target, B>(net, data, loss, opt, grads);
-            if result.is_err() {
-                grads.for_each_tensor_mut(&mut |_, t| t.fill(N::Scalar::ZERO));
-            }
-            self.dirty = false;
-            return result;
+            return O::scratch(|grads| train::epoch::<N, Target, B>(net, data, loss, opt, grads));
         }
         self.run::<B, _>(|threads| {
             let mut total = N::Scalar::ZERO;
@@ -504,7 +497,7 @@ where
         opt: &mut O,
         rng: &mut (impl Rng + ?Sized),
     ) -> Result<N::Scalar, TrainError> {
-        self.train_epoch::<B, Target>(net, train, loss, opt, rng)
+        self.train_epoch::<B, Target, _>(net, train, loss, opt, rng)
     }
     fn mean_loss(
         &mut self,
@@ -733,7 +726,7 @@ where
         rng: &mut (impl Rng + ?Sized),
         threads: &mut Threads<N>,
     ) -> Result<N::Scalar, TrainError> {
-        threads.train_epoch::<B, Target>(self, data, loss, opt, rng)
+        threads.train_epoch::<B, Target, _>(self, data, loss, opt, rng)
     }
 
     fn train_batch_on<const B: usize>(
