@@ -52,7 +52,8 @@
 //! sample (`B = 1`) never starts a thread. For an evaluation, the first
 //! block of 256 samples runs on one thread, timed; the rest is shared out
 //! when the time it would save exceeds twice the measured cost of waking
-//! every thread of the pool and waiting for them.
+//! every thread of the pool and waiting for them (measured once, by the
+//! first evaluation of more than one block, which starts the pool for it).
 //! [`Threads::exactly`] always uses the count it is given and measures
 //! nothing. [`Threads::last_used`] tells what the last call used.
 //!
@@ -187,6 +188,27 @@ pub struct Threads<N: Network> {
     round_trip: Option<Duration>,
     /// The threads the last call used.
     used: usize,
+}
+
+impl<N: Network> core::fmt::Debug for Threads<N> {
+    /// The count, whether it is fixed, what was chosen for each batch size
+    /// (`None` while it is being measured) and what the last call used.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let chosen: Vec<(usize, Option<usize>)> = self
+            .plans
+            .iter()
+            .map(|&(batch, plan)| match plan {
+                Plan::Use(threads) => (batch, Some(threads)),
+                Plan::Trial { .. } => (batch, None),
+            })
+            .collect();
+        f.debug_struct("Threads")
+            .field("count", &self.count)
+            .field("fixed", &self.fixed)
+            .field("chosen", &chosen)
+            .field("last_used", &self.used)
+            .finish()
+    }
 }
 
 /// How training with one batch size runs.

@@ -283,6 +283,11 @@ fn no_thread_for_a_tiny_network() {
     // Evaluating 64 samples of it is not worth waking a thread either.
     threads.accuracy(&net, &data);
     assert_eq!(threads.last_used(), 1);
+    let shown = format!("{threads:?}");
+    assert!(
+        shown.contains("chosen: [(4, Some(1))]") || shown.contains("count: 1"),
+        "{shown}"
+    );
 }
 
 #[test]
