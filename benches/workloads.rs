@@ -16,6 +16,12 @@
 //! measured by the `peak` benchmarks of the same run (see `peak.rs`).
 //! Inputs are synthetic and seeded, the same for both sides, and both start
 //! from the same weights.
+//!
+//! With `--features parallel` it also compares one thread with all cores
+//! (`parallel::Threads`), in a last table: W1 and W2 training (which
+//! threads must not slow), W3, W4 and the MNIST network trained
+//! continuously (epochs of 2,048 samples, one after another on the same
+//! network, as a program's loop does), and evaluation.
 
 mod baseline;
 mod peak;
@@ -216,24 +222,27 @@ fn classifier<N, const I: usize>(
     train_bench(&mut g, "train b32/baseline", &base, |base| {
         black_box(base.train_epoch(black_box(&mut base_data), 32, &mut rng));
     });
+    // A network as small as W2's: threads must cost it nothing.
     #[cfg(feature = "parallel")]
-    for (name, mut threads) in [
-        ("train b32/all cores", Threads::all()),
-        (
-            "train b32/all cores always",
-            Threads::exactly(cores()).unwrap(),
-        ),
-    ] {
-        train_bench(&mut g, name, &start, |(net, opt)| {
-            let loss = net.train_epoch_on::<32>(
-                black_box(&mut data),
-                &SoftmaxCrossEntropy,
-                &mut **opt,
-                &mut rng,
-                &mut threads,
-            );
-            black_box(loss.unwrap());
-        });
+    if sizes[0] == 64 {
+        for (name, mut threads) in [
+            ("train b32/all cores", Threads::all()),
+            (
+                "train b32/all cores always",
+                Threads::exactly(cores()).unwrap(),
+            ),
+        ] {
+            train_bench(&mut g, name, &start, |(net, opt)| {
+                let loss = net.train_epoch_on::<32>(
+                    black_box(&mut data),
+                    &SoftmaxCrossEntropy,
+                    &mut **opt,
+                    &mut rng,
+                    &mut threads,
+                );
+                black_box(loss.unwrap());
+            });
+        }
     }
     if inference {
         predict_bench(&mut g, &*net, &inputs, &base, &base_data);
@@ -266,6 +275,61 @@ fn classifier<N, const I: usize>(
     if inference {
         evaluation(c, name, &*net, &mut rng);
     }
+    #[cfg(feature = "parallel")]
+    if sizes[0] != 64 {
+        continuous(c, name, &*net, &mut rng);
+    }
+}
+
+/// Samples per epoch of the continuous training benchmarks.
+#[cfg(feature = "parallel")]
+const CONTINUOUS: usize = 2048;
+
+/// Training as a program's loop does, one epoch of `CONTINUOUS` samples
+/// after another on the same network (not a fresh copy for each, as
+/// `train_bench` makes), with batches of 32: on one thread, then on all
+/// cores.
+#[cfg(feature = "parallel")]
+fn continuous<N, const I: usize>(c: &mut Criterion, name: &str, net: &N, rng: &mut SmallRng)
+where
+    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize> + Clone + Send + Sync,
+    Gradients<N>: Send,
+    SoftmaxCrossEntropy: Loss<N::Output, usize>,
+{
+    let mut data: Vec<([f32; I], usize)> = (0..CONTINUOUS / SAMPLES)
+        .flat_map(|_| dataset::<I>(rng, 10))
+        .collect();
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(CONTINUOUS as u64));
+    g.sample_size(20);
+    for (bench, mut threads) in [
+        ("epochs of 2048/constnet", None),
+        ("epochs of 2048/all cores", Some(Threads::all())),
+        (
+            "epochs of 2048/all cores always",
+            Some(Threads::exactly(cores()).unwrap()),
+        ),
+    ] {
+        let mut net = Box::new(net.clone());
+        let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap());
+        g.bench_function(bench, |b| {
+            b.iter(|| {
+                let data = black_box(&mut data);
+                let loss = match &mut threads {
+                    None => net.train_epoch::<32>(data, &SoftmaxCrossEntropy, &mut *opt, rng),
+                    Some(threads) => net.train_epoch_on::<32>(
+                        data,
+                        &SoftmaxCrossEntropy,
+                        &mut *opt,
+                        rng,
+                        threads,
+                    ),
+                };
+                black_box(loss.unwrap())
+            })
+        });
+    }
+    g.finish();
 }
 
 /// Samples an evaluation benchmark classifies.
@@ -376,9 +440,9 @@ const ROWS: &[Row] = &[
 const CORES: &[(&str, &str, usize)] = &[
     ("W1", "train b1", SAMPLES),
     ("W2", "train b32", SAMPLES),
-    ("W3", "train b32", SAMPLES),
-    ("W4", "train b32", SAMPLES),
-    ("MNIST", "train b32", SAMPLES),
+    ("W3", "epochs of 2048", CONTINUOUS),
+    ("W4", "epochs of 2048", CONTINUOUS),
+    ("MNIST", "epochs of 2048", CONTINUOUS),
     ("W2", "accuracy", EVALUATED),
     ("W3", "accuracy", EVALUATED),
 ];
@@ -399,7 +463,7 @@ fn cores_summary(dir: &Path) {
         cores()
     );
     println!(
-        "{:<6} {:<10} {:>12} {:>12} {:>7} {:>12} {:>7}",
+        "{:<6} {:<14} {:>12} {:>12} {:>7} {:>12} {:>7}",
         "", "", "one", "all", "ratio", "always", "ratio"
     );
     for &(group, bench, samples) in CORES {
@@ -416,7 +480,7 @@ fn cores_summary(dir: &Path) {
         let (all, all_ratio) = column("all cores");
         let (always, always_ratio) = column("all cores always");
         println!(
-            "{group:<6} {bench:<10} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7}"
+            "{group:<6} {bench:<14} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7}"
         );
     }
 }

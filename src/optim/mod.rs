@@ -290,14 +290,15 @@ fn try_then_apply<N: Network, const K: usize>(
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
     let count = <N::Layers as Tensors<N::Scalar>>::COUNT;
-    let parts = shares();
     let mut first_bad = None;
     for i in 0..count {
         let (p, g) = (net.layers().tensor(i), grads.get().tensor(i));
         let s = state.each_ref().map(|s| s.tensor(i));
-        let finite = in_parts((p, &g[..p.len()], s), parts, &|(p, g, s)| {
-            stays_finite(p, g, s, update)
-        });
+        let finite = in_parts(
+            (p, &g[..p.len()], s),
+            #[inline(always)]
+            |(p, g, s)| stays_finite(p, g, s, update),
+        );
         if !finite {
             first_bad = Some(i);
             break;
@@ -310,14 +311,18 @@ fn try_then_apply<N: Network, const K: usize>(
         let p = net.layers_mut().tensor_mut(i);
         let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
         match &mut grads {
-            Grads::Keep(grads) => in_parts((p, &grads.tensor(i)[..n], s), parts, &|(p, g, s)| {
-                apply(p, g, s, update);
-                true
-            }),
+            Grads::Keep(grads) => in_parts(
+                (p, &grads.tensor(i)[..n], s),
+                #[inline(always)]
+                |(p, g, s)| {
+                    apply(p, g, s, update);
+                    true
+                },
+            ),
             Grads::Clear(grads) => in_parts(
                 (p, &mut grads.tensor_mut(i)[..n], s),
-                parts,
-                &|(p, g, s)| {
+                #[inline(always)]
+                |(p, g, s)| {
                     apply(p, g, s, update);
                     true
                 },
@@ -338,14 +343,13 @@ fn stash_update<N: Network, const K: usize>(
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
     use crate::simd::vectorized;
-    let parts = shares();
     let mut first_bad = None;
     net.layers_mut().for_each_tensor_mut(&mut |i, p| {
         let g = &mut grads.tensor_mut(i)[..p.len()];
         let finite = if p.len() < SHORT {
             stash(p, g, update)
         } else {
-            in_parts((p, g), parts, &|(p, g)| {
+            in_parts((p, g), |(p, g)| {
                 vectorized(
                     #[inline(always)]
                     || stash(p, g, update),
@@ -368,45 +372,55 @@ fn stash_update<N: Network, const K: usize>(
     }
 }
 
-/// Values a part of an element-wise pass has at least when the pass is
+/// Values a piece of an element-wise pass has at least when the pass is
 /// shared out over threads ([`in_parts`]).
+#[cfg(feature = "parallel")]
 const PART: usize = 1 << 13;
 
-/// How many threads an element-wise pass of this step may use: more than
-/// one only inside a step of [`Threads`](crate::parallel::Threads).
+/// `f` of `slices`, or, inside a step shared out over threads (see
+/// [`Threads`](crate::parallel::Threads)), of a piece of them per thread,
+/// each on its thread, when they are long enough for that to pay; whether
+/// every call returned `true`. The pieces are cut at the same places in
+/// every slice and at every step, so that each thread works on the same
+/// values each time; an element-wise pass gives the same results either
+/// way.
 #[inline(always)]
-fn shares() -> usize {
+pub(crate) fn in_parts<S: Split>(slices: S, f: impl Fn(S) -> bool + Sync) -> bool {
     #[cfg(feature = "parallel")]
-    return crate::parallel::shares();
-    #[cfg(not(feature = "parallel"))]
-    1
+    {
+        let threads = crate::parallel::crew_size();
+        if threads > 1 && slices.len() >= threads * PART {
+            return crate::parallel::on_crew(cut(slices, threads), &f);
+        }
+    }
+    f(slices)
 }
 
-/// `f` of `slices`, or, with `parts` above 1, of as many pieces of them of
-/// [`PART`] values or more, on as many threads; whether every call
-/// returned `true`. The pieces are cut at the same places in every slice;
-/// an element-wise pass gives the same results either way.
-#[inline(always)]
-fn in_parts<S: Split>(slices: S, parts: usize, f: &(impl Fn(S) -> bool + Sync)) -> bool {
+/// `slices` cut into `parts` pieces, at multiples of 16 values.
+#[cfg(feature = "parallel")]
+fn cut<S: Split>(slices: S, parts: usize) -> std::vec::Vec<S> {
     let len = slices.len();
-    if parts < 2 || len < 2 * PART {
-        return f(slices);
+    let mut pieces = std::vec::Vec::with_capacity(parts);
+    let mut rest = slices;
+    let mut start = 0;
+    for k in 1..parts {
+        let end = (len * k / parts).next_multiple_of(16).min(len);
+        let (piece, tail) = rest.split(end - start);
+        pieces.push(piece);
+        rest = tail;
+        start = end;
     }
-    let left = parts / 2;
-    let (a, b) = slices.split((len * left / parts).next_multiple_of(16));
-    #[cfg(feature = "parallel")]
-    let (a, b) = crate::parallel::join(|| in_parts(a, left, f), || in_parts(b, parts - left, f));
-    #[cfg(not(feature = "parallel"))]
-    let (a, b) = (in_parts(a, left, f), in_parts(b, parts - left, f));
-    a & b
+    pieces.push(rest);
+    pieces
 }
 
 /// Slices, or groups of slices of one length, that can be cut in two at
 /// the same place and sent to another thread.
-trait Split: Sized + Send {
+pub(crate) trait Split: Sized + Send {
     /// The values in each slice.
     fn len(&self) -> usize;
     /// The first `mid` values of each, and the rest.
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     fn split(self, mid: usize) -> (Self, Self);
 }
 

@@ -489,3 +489,64 @@ fn a_refused_step_of_a_wide_network_on_threads_changes_nothing() {
         assert_eq!(bits(net.layers()), bits(alone.layers()));
     }
 }
+
+/// Softmax cross-entropy that panics on class 99, as a user's loss might.
+struct PanicsOn99;
+
+impl Loss<[f32; 3], usize> for PanicsOn99 {
+    const ON_LOGITS: bool = true;
+    fn loss_grad(&self, y: &[f32; 3], target: &usize, grad: &mut [f32; 3]) -> f32 {
+        assert_ne!(*target, 99, "class 99 is refused");
+        SoftmaxCrossEntropy.loss_grad(y, target, grad)
+    }
+}
+
+#[test]
+fn a_panic_on_any_thread_reaches_the_caller_and_the_threads_stay_usable() {
+    let good: [([f32; 5], usize); 8] = data::<f32>()[..8].try_into().unwrap();
+    let start = Net::random(&mut SmallRng::seed_from_u64(5));
+    let opt = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
+    // What a step on `good` gives with threads that never saw a panic.
+    let (mut expected, mut expected_opt) = (start.clone(), opt.clone());
+    let expected_loss = expected
+        .train_batch_on::<8>(
+            &good,
+            &PanicsOn99,
+            &mut expected_opt,
+            &mut Threads::exactly(2).unwrap(),
+        )
+        .unwrap();
+
+    // Sample 0 is in the calling thread's share, sample 7 in the other's.
+    for position in [0, 7] {
+        let mut threads = Threads::exactly(2).unwrap();
+        let (mut net, mut opt) = (start.clone(), opt.clone());
+        let mut bad = good;
+        bad[position].1 = 99;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            net.train_batch_on::<8>(&bad, &PanicsOn99, &mut opt, &mut threads)
+        }));
+        assert!(
+            outcome.is_err(),
+            "sample {position}: the panic reaches the caller"
+        );
+        assert_eq!(
+            bits(net.layers()),
+            bits(start.layers()),
+            "sample {position}: no step taken"
+        );
+
+        // The same threads, the same network and optimiser: the next step
+        // is the one fresh threads take.
+        let loss = net
+            .train_batch_on::<8>(&good, &PanicsOn99, &mut opt, &mut threads)
+            .unwrap();
+        assert_eq!(loss.to_bits(), expected_loss.to_bits(), "sample {position}");
+        assert_eq!(
+            bits(net.layers()),
+            bits(expected.layers()),
+            "sample {position}"
+        );
+        assert_eq!(threads.last_used(), 2);
+    }
+}

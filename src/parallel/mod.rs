@@ -45,10 +45,11 @@
 //! ([`std::thread::available_parallelism`]), [`Threads::up_to`] at most a
 //! given number; both start no thread for work too small to pay for it,
 //! and decide by measuring, not by a size fixed in advance. For training,
-//! with batches of `B`, the first two full batches of that size run on one
-//! thread and the next two on all, each timed whole (gradient, sum and
-//! step); all threads are kept for that batch size only if they were at
-//! least 10 % faster, one thread otherwise. A batch of one
+//! with batches of `B`, three full batches of that size run on one thread
+//! and three on all; the first of each three warms up (wakes the threads,
+//! brings the parameters to each core) and the other two are timed. All
+//! threads are kept for that batch size only if they were at least 10 %
+//! faster, one thread otherwise. A batch of one
 //! sample (`B = 1`) never starts a thread. For an evaluation, the first
 //! block of 256 samples runs on one thread, timed; the rest is shared out
 //! when the time it would save exceeds twice the measured cost of waking
@@ -80,32 +81,42 @@
 //!
 //! # When it pays
 //!
-//! Each step hands the parameters and the gradients from core to core: the
-//! threads' gradients are added up, and every thread's next forward pass
-//! reads the parameters the step has just written. That cost is paid per
-//! batch, whatever its size, so threads pay for large batches of large
-//! networks first. Measured on an AMD EPYC (Zen 4, 2 vCPUs, 2026-12-02),
-//! two threads train a 256-256-256-256-10 network (800 KB of parameters)
-//! 1.4× faster than one with batches of 128, but more slowly with
-//! batches of 32, where [`Threads::all`] keeps one thread (README,
-//! "Training on every core"). Evaluation shares out well.
+//! Each step hands the parameters and the gradients from core to core:
+//! the threads' gradients are added up, and every thread's next forward
+//! pass reads the parameters the step has just written. That cost is paid
+//! per batch, whatever its size, so threads pay for large batches of large
+//! networks first. Measured on an AMD EPYC (Zen 4, 2 vCPUs under KVM,
+//! 2026-12-03), two threads train a 256-256-256-256-10 network (800 KB
+//! of parameters) 1.0–1.25× faster than one with batches of 32, and
+//! 1.5–1.7× with batches of 128; a 784-128-10 network at about the speed
+//! of one with batches of 32, where [`Threads::all`] then keeps one
+//! thread (README, "Training on every core").
+//! Evaluation shares out well.
 //!
 //! # Threads and memory
 //!
-//! The threads are a [`rayon`] pool of the chosen size, owned by the
-//! `Threads` value and started on its first parallel call (not the global
-//! pool, so that the count is the one asked for); each has an 8 MiB stack,
-//! as a program's main thread usually does, because a batch's activations
-//! live on the stack. Each thread has a gradient buffer of the network's
-//! size on the heap, kept for the next call.
+//! The calling thread takes part: with `count` threads, a [`rayon`] pool
+//! of `count - 1` threads, owned by the `Threads` value and started on its
+//! first parallel call (not the global pool, so that the count is the one
+//! asked for), works beside it. In training the calling thread leads
+//! (adds the gradients up and takes the optimiser's step, handing out a
+//! fixed range of every tensor to each thread), so the network stays in
+//! its core's cache. Waiting threads spin for a while, then sleep, so that
+//! threads that share a core (a machine running more threads than it has
+//! cores) leave it to each other instead of spinning on it. Each thread
+//! of the pool has an 8 MiB stack, as a program's main thread usually
+//! does, because a batch's activations live on the stack. Each thread has
+//! a gradient buffer of the network's size on the heap, kept for the next
+//! call.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
 use std::boxed::Box;
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use rand::Rng;
 use rand::seq::SliceRandom;
-use rayon::prelude::*;
 
 use crate::fit::{Engine, FitError, FitReport, Observer};
 use crate::loss::Loss;
@@ -124,48 +135,18 @@ const BLOCK: usize = 256;
 /// Samples per forward pass within a block of an evaluation.
 const EVAL_BATCH: usize = 16;
 
-/// Full batches timed each way (one thread, all) before choosing.
-const TRIALS: u32 = 2;
-
-/// Values of a gradient tensor from which its sum over the threads'
-/// buffers is itself shared out; a smaller one is added up on one thread.
-const SHARED_SUM: usize = 1 << 14;
+/// Full batches timed together each way (one thread, then all) before
+/// choosing.
+const TRIALS: usize = 2;
 
 /// The stack of each thread of the pool.
 const STACK: usize = 8 << 20;
 
-std::thread_local! {
-    /// The threads the element-wise passes of the optimiser's step on this
-    /// thread may use: set during a shared step, 1 otherwise.
-    static SHARES: core::cell::Cell<usize> = const { core::cell::Cell::new(1) };
-}
+#[allow(unsafe_code)] // a mailbox between threads; see the module's Safety section
+mod crew;
 
-/// How many threads the optimiser's element-wise passes may use on this
-/// thread (see `optim::in_parts`).
-pub(crate) fn shares() -> usize {
-    SHARES.get()
-}
-
-/// `a` and `b`, on two threads of the current pool when one is free.
-pub(crate) fn join<A: Send, B: Send>(
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    rayon::join(a, b)
-}
-
-/// Runs `f` with the optimiser's passes shared out over `threads`.
-fn sharing<R>(threads: usize, f: impl FnOnce() -> R) -> R {
-    /// Puts the count back, whatever happens in `f`.
-    struct Restore(usize);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            SHARES.set(self.0);
-        }
-    }
-    let _restore = Restore(SHARES.replace(threads));
-    f()
-}
+use crew::{Crew, Served, Waited};
+pub(crate) use crew::{crew_size, on_crew};
 
 /// Threads to train and evaluate a network `N` on, with a gradient buffer
 /// for each; see the [module documentation](self).
@@ -188,6 +169,8 @@ pub struct Threads<N: Network> {
     round_trip: Option<Duration>,
     /// The threads the last call used.
     used: usize,
+    /// When the first step of the last group of batches ended.
+    warm: Option<Instant>,
 }
 
 impl<N: Network> core::fmt::Debug for Threads<N> {
@@ -214,23 +197,14 @@ impl<N: Network> core::fmt::Debug for Threads<N> {
 /// How training with one batch size runs.
 #[derive(Clone, Copy, Debug)]
 enum Plan {
-    /// Being timed: the fastest step so far on one thread and on all, and
-    /// the number of steps timed.
-    Trial {
-        one: Duration,
-        all: Duration,
-        timed: u32,
-    },
+    /// Being timed: the time of a step on one thread, once measured.
+    Trial { one: Option<Duration> },
     /// Chosen: this many threads.
     Use(usize),
 }
 
 impl Plan {
-    const START: Plan = Plan::Trial {
-        one: Duration::MAX,
-        all: Duration::MAX,
-        timed: 0,
-    };
+    const START: Plan = Plan::Trial { one: None };
 }
 
 impl<N: Network> Threads<N> {
@@ -279,6 +253,7 @@ impl<N: Network> Threads<N> {
             plans: Vec::new(),
             round_trip: None,
             used: 1,
+            warm: None,
         }
     }
 
@@ -327,7 +302,7 @@ impl<N: Network> Threads<N> {
     fn pool(&mut self) -> Option<&rayon::ThreadPool> {
         if self.pool.is_none() && self.count > 1 {
             self.pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(self.count)
+                .num_threads(self.count - 1)
                 .stack_size(STACK)
                 .thread_name(|i| std::format!("constnet-{i}"))
                 .build()
@@ -380,14 +355,8 @@ where
             self.used = 1;
             return O::scratch(|grads| train::epoch::<N, Target, B>(net, data, loss, opt, grads));
         }
-        self.run::<B, _>(|threads| {
-            let mut total = N::Scalar::ZERO;
-            for (index, batch) in data.chunks(B).enumerate() {
-                let mean = threads.step::<B, Target>(net, batch, loss, opt, index)?;
-                total += mean * N::Scalar::from_f64(batch.len() as f64);
-            }
-            Ok(total / N::Scalar::from_f64(data.len() as f64))
-        })
+        let total = self.batches::<B, Target>(net, data, loss, opt)?;
+        Ok(total / N::Scalar::from_f64(data.len() as f64))
     }
 
     /// [`TrainOn::train_batch_on`].
@@ -399,119 +368,211 @@ where
         opt: &mut (impl Optimizer<N> + Send),
     ) -> Result<N::Scalar, TrainError> {
         train::checks::<N, Target, B>(loss);
-        self.run::<B, _>(|threads| threads.step::<B, Target>(net, batch, loss, opt, 0))
+        let total = self.batches::<B, Target>(net, batch, loss, opt)?;
+        Ok(total / N::Scalar::from_f64(B.max(1) as f64))
     }
 
-    /// Runs `f` in the pool when batches of `B` may use it, on the
-    /// caller's thread otherwise.
-    fn run<const B: usize, R: Send>(
-        &mut self,
-        f: impl FnOnce(&mut Self) -> Result<R, TrainError> + Send,
-    ) -> Result<R, TrainError> {
-        self.ready();
-        if self.chosen::<B>() == Some(1) || self.pool().is_none() {
-            self.used = 1;
-            return f(self);
-        }
-        let pool = self.pool.take().expect("started just above");
-        let result = pool.install(|| f(self));
-        self.pool = Some(pool);
-        result
-    }
-
-    /// One step on `batch`, on one thread or all as planned, timed while
-    /// the plan for `B` is being measured.
-    fn step<const B: usize, Target: Sync>(
+    /// One step per batch of `B` of `data`, on one thread or all as
+    /// planned; the sum of the batches' losses. While the plan for `B` is
+    /// being measured, batches run in trials: one batch to warm up (start
+    /// the pool, touch the buffers), then `TRIALS` batches timed together,
+    /// on one thread first, then on all.
+    fn batches<const B: usize, Target: Sync>(
         &mut self,
         net: &mut N,
-        batch: &[(N::Input, Target)],
+        data: &[(N::Input, Target)],
         loss: &(impl Loss<N::Output, Target> + Sync),
         opt: &mut (impl Optimizer<N> + Send),
-        index: usize,
     ) -> Result<N::Scalar, TrainError> {
-        let plan = self.plan(B);
-        let threads = match (self.chosen::<B>(), plan) {
-            (Some(threads), _) => threads,
-            (None, Plan::Trial { timed, .. }) if timed < TRIALS => 1,
-            _ => self.count,
+        self.ready();
+        let batch = B.max(1);
+        let mut total = N::Scalar::ZERO;
+        let mut first = 0;
+        while first * batch < data.len() {
+            let rest = &data[first * batch..];
+            let (threads, one) = match (self.chosen::<B>(), self.plan(B)) {
+                (Some(threads), _) => (threads, None),
+                (None, Plan::Trial { one: None }) => (1, None),
+                (None, Plan::Trial { one }) => (self.count, one),
+                (None, Plan::Use(threads)) => (threads, None),
+            };
+            if self.chosen::<B>().is_some() || rest.len() < (1 + TRIALS) * batch {
+                // Chosen, or too few batches left for a trial: the rest.
+                total += self.group::<B, Target>(threads, net, rest, loss, opt, first)?;
+                break;
+            }
+            // The first batch warms up (wakes the threads, brings the
+            // parameters to each core); the next `TRIALS` are timed.
+            let trial = &rest[..(1 + TRIALS) * batch];
+            self.warm = None;
+            total += self.group::<B, Target>(threads, net, trial, loss, opt, first)?;
+            let time = self
+                .warm
+                .map_or(Duration::MAX, |warm| warm.elapsed() / TRIALS as u32);
+            let plan = match one {
+                None => Plan::Trial { one: Some(time) },
+                // Threads only for a clear gain: 10 % of the step at least.
+                Some(one) if time.as_secs_f64() < 0.9 * one.as_secs_f64() => Plan::Use(self.count),
+                Some(_) => Plan::Use(1),
+            };
+            self.set_plan(B, plan);
+            first += 1 + TRIALS;
         }
-        .min(batch.len());
-        let timed = matches!(plan, Plan::Trial { .. }) && !self.fixed && batch.len() == B;
-        let start = timed.then(Instant::now);
+        Ok(total)
+    }
 
+    /// The steps of `group` (whole batches of `B` but the last), on
+    /// `threads` threads (fewer without a pool); the sum of their losses.
+    /// `first` is the index of its first batch in the epoch. Sets `warm`
+    /// to the time its first step ended.
+    fn group<const B: usize, Target: Sync>(
+        &mut self,
+        threads: usize,
+        net: &mut N,
+        group: &[(N::Input, Target)],
+        loss: &(impl Loss<N::Output, Target> + Sync),
+        opt: &mut (impl Optimizer<N> + Send),
+        first: usize,
+    ) -> Result<N::Scalar, TrainError> {
+        let batch = B.max(1);
+        let threads = if threads > 1 && self.pool().is_some() {
+            threads.min(batch)
+        } else {
+            1
+        };
         self.dirty = true;
         let result = if threads == 1 {
-            train::step::<N, Target, B>(net, batch, loss, opt, &mut self.buffers[0], index)
+            self.alone::<B, Target>(net, group, loss, opt, first)
         } else {
-            self.shared_step::<B, Target>(threads, net, batch, loss, opt, index)
+            self.shared::<B, Target>(threads, net, group, loss, opt, first)
         };
         if result.is_err() {
             // The optimiser leaves unspecified values when it refuses.
             self.buffers[0].for_each_tensor_mut(&mut |_, t| t.fill(N::Scalar::ZERO));
         }
         self.dirty = false;
-        self.used = threads;
-
-        if let (Some(start), Plan::Trial { one, all, timed }) = (start, plan) {
-            let time = start.elapsed();
-            let (one, all) = match threads {
-                1 => (one.min(time), all),
-                _ => (one, all.min(time)),
-            };
-            let timed = timed + 1;
-            // Threads only for a clear gain: 10 % of the step at least.
-            let plan = match timed {
-                n if n < 2 * TRIALS => Plan::Trial { one, all, timed },
-                _ if all.as_secs_f64() < 0.9 * one.as_secs_f64() => Plan::Use(self.count),
-                _ => Plan::Use(1),
-            };
-            self.set_plan(B, plan);
-        }
+        // The threads with a share of the last batch.
+        let last = group.len() - (group.len() - 1) / batch * batch;
+        self.used = threads.min(last);
         result
     }
 
-    /// A step whose gradient `threads` threads compute, each over a fixed
-    /// share of the batch; the buffers are then added up into the first,
-    /// from which the optimiser steps.
-    fn shared_step<const B: usize, Target: Sync>(
+    /// The steps of `group` on this thread, with the first buffer; the
+    /// sum of their losses. `first` is the index of its first batch.
+    fn alone<const B: usize, Target>(
+        &mut self,
+        net: &mut N,
+        group: &[(N::Input, Target)],
+        loss: &impl Loss<N::Output, Target>,
+        opt: &mut impl Optimizer<N>,
+        first: usize,
+    ) -> Result<N::Scalar, TrainError> {
+        let mut total = N::Scalar::ZERO;
+        for (k, batch) in group.chunks(B.max(1)).enumerate() {
+            let grads = &mut self.buffers[0];
+            let mean = train::step::<N, Target, B>(net, batch, loss, opt, grads, first + k)?;
+            total += mean * N::Scalar::from_f64(batch.len() as f64);
+            if k == 0 {
+                self.warm = Some(Instant::now());
+            }
+        }
+        Ok(total)
+    }
+
+    /// The steps of `group` on `threads` threads of the pool (see the
+    /// `crew` module): for each batch, thread `t` computes the gradient
+    /// of the `t`-th of `threads` equal shares into buffer `t`; then
+    /// thread 0 adds the buffers up into its own and takes the step, each
+    /// thread adding up and stepping the same range of every tensor at
+    /// every batch. The sum of the batches' losses.
+    fn shared<const B: usize, Target: Sync>(
         &mut self,
         threads: usize,
         net: &mut N,
-        batch: &[(N::Input, Target)],
+        group: &[(N::Input, Target)],
         loss: &(impl Loss<N::Output, Target> + Sync),
         opt: &mut (impl Optimizer<N> + Send),
-        index: usize,
+        first: usize,
     ) -> Result<N::Scalar, TrainError> {
-        let len = batch.len();
-        let inv = N::Scalar::ONE / N::Scalar::from_f64(len as f64);
-        let shared: &N = net;
-        let buffers = &mut self.buffers[..threads];
-        let sums = &mut self.sums[..threads];
-        rayon::scope(|scope| {
-            let mut shares = buffers.iter_mut().zip(sums.iter_mut()).enumerate();
-            let (_, (first, first_sum)) = shares.next().expect("two threads at least");
-            for (k, (buffer, sum)) in shares {
-                let share = &batch[k * len / threads..(k + 1) * len / threads];
-                scope.spawn(move |_| {
-                    *sum = train::share_gradients::<N, Target, B>(
-                        shared,
+        let crew = Crew::new(threads);
+        let warm = OnceLock::new();
+        // Each thread reads the network and writes its own buffer and sum
+        // while it computes its share; the first then takes them all, and
+        // the network and the optimiser, for the step.
+        let net = RwLock::new(net);
+        let opt = Mutex::new(opt);
+        let buffers: Vec<Mutex<&mut Gradients<N>>> = self.buffers[..threads]
+            .iter_mut()
+            .map(|b| Mutex::new(&mut **b))
+            .collect();
+        let sums: Vec<Mutex<N::Scalar>> =
+            (0..threads).map(|_| Mutex::new(N::Scalar::ZERO)).collect();
+        let pool = self.pool.as_ref().expect("started by `batches`");
+        // Thread `t` of the run; the first returns the result.
+        let run = |t: usize| {
+            let _guard = crew.guard();
+            let mut seen = 0;
+            let mut total = N::Scalar::ZERO;
+            for (k, batch) in group.chunks(B.max(1)).enumerate() {
+                let len = batch.len();
+                let inv = N::Scalar::ONE / N::Scalar::from_f64(len as f64);
+                let share = &batch[t * len / threads..(t + 1) * len / threads];
+                {
+                    let net = net.read().ok()?;
+                    let mut buffer = buffers[t].lock().ok()?;
+                    let sum = train::share_gradients::<N, Target, B>(
+                        &net,
                         share,
                         loss,
                         inv,
                         &mut buffer.0,
                     );
-                });
+                    *sums[t].lock().ok()? = sum;
+                }
+                if crew.meet(t) == Waited::Poisoned {
+                    return None;
+                }
+                if t > 0 {
+                    match crew.serve(t, &mut seen) {
+                        Served::Next => continue,
+                        Served::Stop => return None,
+                    }
+                }
+                // `None` when a lock is poisoned by a panic elsewhere.
+                let step = (|| {
+                    let mut sum = N::Scalar::ZERO;
+                    for s in &sums {
+                        sum += *s.lock().ok()?;
+                    }
+                    let mut net = net.write().ok()?;
+                    let mut opt = opt.lock().ok()?;
+                    let mut guards = Vec::with_capacity(threads);
+                    for buffer in &buffers {
+                        guards.push(buffer.lock().ok()?);
+                    }
+                    let mut grads: Vec<&mut Gradients<N>> =
+                        guards.iter_mut().map(|g| &mut ***g).collect();
+                    Some(crew.lead(|| {
+                        add_up(&mut grads);
+                        train::take_step(&mut **net, &mut **opt, grads[0], sum * inv, first + k)
+                    }))
+                })();
+                crew.release(!matches!(step, Some(Ok(_))));
+                if k == 0 {
+                    let _ = warm.set(Instant::now());
+                }
+                match step? {
+                    Ok(mean) => total += mean * N::Scalar::from_f64(len as f64),
+                    Err(error) => return Some(Err(error)),
+                }
             }
-            let share = &batch[..len / threads];
-            *first_sum =
-                train::share_gradients::<N, Target, B>(shared, share, loss, inv, &mut first.0);
-        });
-        let total = sums.iter().fold(N::Scalar::ZERO, |total, &sum| total + sum);
-        add_up(buffers, threads);
-        let grads = &mut self.buffers[0];
-        sharing(threads, || {
-            train::take_step(net, opt, grads, total * inv, index)
-        })
+            Some(Ok(total))
+        };
+        // This thread leads, with the network and the optimiser's state in
+        // its core's cache.
+        let result = on_every_thread(pool, |t| if t < threads { run(t) } else { None });
+        self.warm = warm.get().copied();
+        result.expect("the first thread returns the result")
     }
 }
 
@@ -636,9 +697,24 @@ impl<N: Network + Sync> Threads<N> {
         };
         match self.pool.as_ref().filter(|_| self.used > 1) {
             Some(pool) => {
-                let mut more = Vec::new();
-                pool.install(|| rest.par_chunks(BLOCK).map(&f).collect_into_vec(&mut more));
-                results.append(&mut more);
+                // Every thread, this one too, takes the next block left.
+                let blocks: Vec<&[S]> = rest.chunks(BLOCK).collect();
+                let done: Vec<Mutex<Option<R>>> = blocks.iter().map(|_| Mutex::new(None)).collect();
+                let next = AtomicUsize::new(0);
+                let work = || loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(block) = blocks.get(index) else {
+                        break;
+                    };
+                    let result = f(block);
+                    *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+                };
+                on_every_thread(pool, |_| work());
+                results.extend(done.into_iter().map(|slot| {
+                    slot.into_inner()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .expect("every block is done")
+                }));
             }
             None => results.extend(rest.chunks(BLOCK).map(&f)),
         }
@@ -659,11 +735,11 @@ impl<N: Network + Sync> Threads<N> {
             Some(time) => time,
             None => {
                 let pool = self.pool.as_ref().expect("started just above");
-                pool.broadcast(|_| ()); // the threads' first wake-up
+                on_every_thread(pool, |_| ()); // the threads' first wake-up
                 let time = (0..3)
                     .map(|_| {
                         let start = Instant::now();
-                        pool.broadcast(|_| ());
+                        on_every_thread(pool, |_| ());
                         start.elapsed()
                     })
                     .min()
@@ -793,6 +869,21 @@ where
     }
 }
 
+/// `f(t)` on every thread `t` of a run: the calling thread (`t = 0`) and
+/// each of the pool's (`t = 1..`); the calling thread's result, once
+/// every thread is done. The calling thread takes part, rather than wait:
+/// it stays on its core, with what it last worked on in that core's
+/// cache, and the operating system wakes the pool's threads on the
+/// others.
+fn on_every_thread<R: Send>(pool: &rayon::ThreadPool, f: impl Fn(usize) -> R + Sync) -> R {
+    pool.in_place_scope(|scope| {
+        scope.spawn_broadcast(|_, context| {
+            f(context.index() + 1);
+        });
+        f(0)
+    })
+}
+
 /// Runs `f` on each item of `block` with its network output, computed in
 /// forward passes of `EVAL_BATCH` samples (bit-identical to one sample's);
 /// `input` finds an item's input.
@@ -816,27 +907,19 @@ fn for_outputs<N: Network, S>(
 }
 
 /// Adds every buffer after the first into the first, in their order,
-/// zeroing them: each tensor over `threads` ranges, on as many threads,
-/// once it is large enough.
-fn add_up<N: Network>(buffers: &mut [Box<Gradients<N>>], threads: usize)
-where
-    Gradients<N>: Send,
-{
+/// zeroing them: each large tensor a piece per thread (the same pieces
+/// the optimiser steps), on the crew's threads.
+fn add_up<N: Network>(buffers: &mut [&mut Gradients<N>]) {
     let Some((first, rest)) = buffers.split_first_mut() else {
         return;
     };
     for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
         let sum = first.tensor_mut(i);
         for other in rest.iter_mut() {
-            let part = other.tensor_mut(i);
-            if sum.len() < SHARED_SUM {
+            crate::optim::in_parts((&mut *sum, other.tensor_mut(i)), |(sum, part)| {
                 add_and_clear(sum, part);
-            } else {
-                let chunk = sum.len().div_ceil(threads).next_multiple_of(64);
-                sum.par_chunks_mut(chunk)
-                    .zip(part.par_chunks_mut(chunk))
-                    .for_each(|(sum, part)| add_and_clear(sum, part));
-            }
+                true
+            });
         }
     }
 }
