@@ -21,7 +21,8 @@
 //! (`parallel::Threads`), in a last table: W1 and W2 training (which
 //! threads must not slow), W3, W4 and the MNIST network trained
 //! continuously (epochs of 2,048 samples, one after another on the same
-//! network, as a program's loop does), and evaluation.
+//! network, as a program's loop does; batches of 32 and of 128), and
+//! evaluation.
 
 mod baseline;
 mod peak;
@@ -287,8 +288,8 @@ const CONTINUOUS: usize = 2048;
 
 /// Training as a program's loop does, one epoch of `CONTINUOUS` samples
 /// after another on the same network (not a fresh copy for each, as
-/// `train_bench` makes), with batches of 32: on one thread, then on all
-/// cores.
+/// `train_bench` makes), with batches of 32 and of 128: on one thread,
+/// then on all cores.
 #[cfg(feature = "parallel")]
 fn continuous<N, const I: usize>(c: &mut Criterion, name: &str, net: &N, rng: &mut SmallRng)
 where
@@ -302,34 +303,45 @@ where
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(CONTINUOUS as u64));
     g.sample_size(20);
-    for (bench, mut threads) in [
-        ("epochs of 2048/constnet", None),
-        ("epochs of 2048/all cores", Some(Threads::all())),
-        (
-            "epochs of 2048/all cores always",
-            Some(Threads::exactly(cores()).unwrap()),
-        ),
+    epochs::<N, I, 32>(&mut g, "epochs of 2048", net, &mut data, rng);
+    epochs::<N, I, 128>(&mut g, "epochs of 2048 b128", net, &mut data, rng);
+    g.finish();
+}
+
+/// [`continuous`] with batches of `B`, as benchmarks `{bench}/constnet`,
+/// `{bench}/all cores` and `{bench}/all cores always`.
+#[cfg(feature = "parallel")]
+fn epochs<N, const I: usize, const B: usize>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    bench: &str,
+    net: &N,
+    data: &mut [([f32; I], usize)],
+    rng: &mut SmallRng,
+) where
+    N: Network<Scalar = f32, Input = [f32; I]> + Train<usize> + Clone + Send + Sync,
+    Gradients<N>: Send,
+    SoftmaxCrossEntropy: Loss<N::Output, usize>,
+{
+    for (side, mut threads) in [
+        ("constnet", None),
+        ("all cores", Some(Threads::all())),
+        ("all cores always", Some(Threads::exactly(cores()).unwrap())),
     ] {
         let mut net = Box::new(net.clone());
         let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap());
-        g.bench_function(bench, |b| {
+        g.bench_function(format!("{bench}/{side}"), |b| {
             b.iter(|| {
-                let data = black_box(&mut data);
+                let data = black_box(&mut *data);
                 let loss = match &mut threads {
-                    None => net.train_epoch::<32>(data, &SoftmaxCrossEntropy, &mut *opt, rng),
-                    Some(threads) => net.train_epoch_on::<32>(
-                        data,
-                        &SoftmaxCrossEntropy,
-                        &mut *opt,
-                        rng,
-                        threads,
-                    ),
+                    None => net.train_epoch::<B>(data, &SoftmaxCrossEntropy, &mut *opt, rng),
+                    Some(threads) => {
+                        net.train_epoch_on::<B>(data, &SoftmaxCrossEntropy, &mut *opt, rng, threads)
+                    }
                 };
                 black_box(loss.unwrap())
             })
         });
     }
-    g.finish();
 }
 
 /// Samples an evaluation benchmark classifies.
@@ -443,6 +455,9 @@ const CORES: &[(&str, &str, usize)] = &[
     ("W3", "epochs of 2048", CONTINUOUS),
     ("W4", "epochs of 2048", CONTINUOUS),
     ("MNIST", "epochs of 2048", CONTINUOUS),
+    ("W3", "epochs of 2048 b128", CONTINUOUS),
+    ("W4", "epochs of 2048 b128", CONTINUOUS),
+    ("MNIST", "epochs of 2048 b128", CONTINUOUS),
     ("W2", "accuracy", EVALUATED),
     ("W3", "accuracy", EVALUATED),
 ];
@@ -463,7 +478,7 @@ fn cores_summary(dir: &Path) {
         cores()
     );
     println!(
-        "{:<6} {:<14} {:>12} {:>12} {:>7} {:>12} {:>7}",
+        "{:<6} {:<19} {:>12} {:>12} {:>7} {:>12} {:>7}",
         "", "", "one", "all", "ratio", "always", "ratio"
     );
     for &(group, bench, samples) in CORES {
@@ -480,7 +495,7 @@ fn cores_summary(dir: &Path) {
         let (all, all_ratio) = column("all cores");
         let (always, always_ratio) = column("all cores always");
         println!(
-            "{group:<6} {bench:<14} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7}"
+            "{group:<6} {bench:<19} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7}"
         );
     }
 }

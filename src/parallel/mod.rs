@@ -78,6 +78,10 @@
 //!   finite, or whose update the optimiser refuses, stops training with
 //!   [`TrainError::Diverged`] and changes nothing of the network or the
 //!   optimiser.
+//! - A panic on any thread (in a loss or a layer of your own, say) stops
+//!   the others and reaches the caller, as it would on one thread; the
+//!   batch it happened in changes nothing, and the `Threads` value stays
+//!   usable.
 //!
 //! # When it pays
 //!
