@@ -49,7 +49,11 @@
 //! and three on all; the first of each three warms up (wakes the threads,
 //! brings the parameters to each core) and the other two are timed. All
 //! threads are kept for that batch size only if they were at least 10 %
-//! faster, one thread otherwise. A batch of one
+//! faster, one thread otherwise. The choice is measured again at the
+//! start of the first epoch after it has lasted 256 batches, then 512,
+//! 1,024 and so on, since the machine's load (and with it the better
+//! choice) may change, and one measurement can be thrown off by a
+//! moment's load elsewhere. A batch of one
 //! sample (`B = 1`) never starts a thread. For an evaluation, the first
 //! block of 256 samples runs on one thread, timed; the rest is shared out
 //! when the time it would save exceeds twice the measured cost of waking
@@ -143,6 +147,10 @@ const EVAL_BATCH: usize = 16;
 /// choosing.
 const TRIALS: usize = 2;
 
+/// Batches a first choice of the thread count lasts before it is measured
+/// again; each later choice lasts twice as long as the one before.
+const FIRST_CHOICE: usize = 256;
+
 /// The stack of each thread of the pool.
 const STACK: usize = 8 << 20;
 
@@ -185,7 +193,7 @@ impl<N: Network> core::fmt::Debug for Threads<N> {
             .plans
             .iter()
             .map(|&(batch, plan)| match plan {
-                Plan::Use(threads) => (batch, Some(threads)),
+                Plan::Use { threads, .. } => (batch, Some(threads)),
                 Plan::Trial { .. } => (batch, None),
             })
             .collect();
@@ -201,14 +209,23 @@ impl<N: Network> core::fmt::Debug for Threads<N> {
 /// How training with one batch size runs.
 #[derive(Clone, Copy, Debug)]
 enum Plan {
-    /// Being timed: the time of a step on one thread, once measured.
-    Trial { one: Option<Duration> },
-    /// Chosen: this many threads.
-    Use(usize),
+    /// Being timed: the time of a step on one thread, once measured; the
+    /// batches the choice will then last.
+    Trial { one: Option<Duration>, last: usize },
+    /// Chosen: this many threads, for `left` more batches, then measured
+    /// again, to last twice as long.
+    Use {
+        threads: usize,
+        left: usize,
+        last: usize,
+    },
 }
 
 impl Plan {
-    const START: Plan = Plan::Trial { one: None };
+    const START: Plan = Plan::Trial {
+        one: None,
+        last: FIRST_CHOICE,
+    };
 }
 
 impl<N: Network> Threads<N> {
@@ -273,7 +290,9 @@ impl<N: Network> Threads<N> {
     }
 
     /// The number of threads chosen for training with batches of `B`, once
-    /// measured (always `Some` for [`exactly`](Threads::exactly)).
+    /// measured: `None` before the first measurement, and again once a
+    /// choice has lasted its time and the next epoch will measure anew
+    /// (always `Some` for [`exactly`](Threads::exactly)).
     pub fn chosen<const B: usize>(&self) -> Option<usize> {
         if B < 2 || self.count == 1 {
             return Some(1);
@@ -282,7 +301,7 @@ impl<N: Network> Threads<N> {
             return Some(self.count);
         }
         match self.plan(B) {
-            Plan::Use(threads) => Some(threads),
+            Plan::Use { threads, .. } => Some(threads),
             Plan::Trial { .. } => None,
         }
     }
@@ -298,6 +317,32 @@ impl<N: Network> Threads<N> {
         match self.plans.iter_mut().find(|(b, _)| *b == batch) {
             Some((_, p)) => *p = plan,
             None => self.plans.push((batch, plan)),
+        }
+    }
+
+    /// Counts `steps` batches of `batch` against the choice for that size:
+    /// once it has lasted its time, the next batches measure again (the
+    /// machine's load, and so the better choice, may have changed, and
+    /// one measurement can be thrown off by a moment's load).
+    fn count_down(&mut self, batch: usize, steps: usize) {
+        if self.fixed {
+            return;
+        }
+        if let Plan::Use {
+            threads,
+            left,
+            last,
+        } = self.plan(batch)
+        {
+            let plan = match left.checked_sub(steps) {
+                Some(left) if left > 0 => Plan::Use {
+                    threads,
+                    left,
+                    last,
+                },
+                _ => Plan::Trial { one: None, last },
+            };
+            self.set_plan(batch, plan);
         }
     }
 
@@ -353,11 +398,13 @@ where
         data.shuffle(rng);
         let data = &*data;
         if self.chosen::<B>() == Some(1) {
-            // One thread: `train_epoch` itself, with the gradient buffer
-            // it makes (on the stack, where the compiler keeps a small
-            // network's gradient in registers), nothing looked up per batch.
+            // One thread: `train_epoch` itself, nothing looked up per batch.
             self.used = 1;
-            return O::scratch(|grads| train::epoch::<N, Target, B>(net, data, loss, opt, grads));
+            let mean = alone_epoch::<N, Target, B, O>(net, data, loss, opt);
+            if B > 1 && self.count > 1 {
+                self.count_down(B, data.len().div_ceil(B));
+            }
+            return mean;
         }
         let total = self.batches::<B, Target>(net, data, loss, opt)?;
         Ok(total / N::Scalar::from_f64(data.len() as f64))
@@ -377,10 +424,13 @@ where
     }
 
     /// One step per batch of `B` of `data`, on one thread or all as
-    /// planned; the sum of the batches' losses. While the plan for `B` is
+    /// planned; the sum of the batches' losses. Not inlined, like the
+    /// other paths of an epoch, so that their frames (a batch's
+    /// activations each) are not added up on the caller's stack. While the plan for `B` is
     /// being measured, batches run in trials: one batch to warm up (start
     /// the pool, touch the buffers), then `TRIALS` batches timed together,
     /// on one thread first, then on all.
+    #[inline(never)]
     fn batches<const B: usize, Target: Sync>(
         &mut self,
         net: &mut N,
@@ -396,13 +446,14 @@ where
             let rest = &data[first * batch..];
             let (threads, one) = match (self.chosen::<B>(), self.plan(B)) {
                 (Some(threads), _) => (threads, None),
-                (None, Plan::Trial { one: None }) => (1, None),
-                (None, Plan::Trial { one }) => (self.count, one),
-                (None, Plan::Use(threads)) => (threads, None),
+                (None, Plan::Trial { one: None, .. }) => (1, None),
+                (None, Plan::Trial { one, .. }) => (self.count, one),
+                (None, Plan::Use { threads, .. }) => (threads, None),
             };
             if self.chosen::<B>().is_some() || rest.len() < (1 + TRIALS) * batch {
                 // Chosen, or too few batches left for a trial: the rest.
                 total += self.group::<B, Target>(threads, net, rest, loss, opt, first)?;
+                self.count_down(B, rest.len().div_ceil(batch));
                 break;
             }
             // The first batch warms up (wakes the threads, brings the
@@ -413,11 +464,23 @@ where
             let time = self
                 .warm
                 .map_or(Duration::MAX, |warm| warm.elapsed() / TRIALS as u32);
+            let last = match self.plan(B) {
+                Plan::Trial { last, .. } => last,
+                Plan::Use { last, .. } => last,
+            };
+            let chosen = |threads| Plan::Use {
+                threads,
+                left: last,
+                last: last.saturating_mul(2),
+            };
             let plan = match one {
-                None => Plan::Trial { one: Some(time) },
+                None => Plan::Trial {
+                    one: Some(time),
+                    last,
+                },
                 // Threads only for a clear gain: 10 % of the step at least.
-                Some(one) if time.as_secs_f64() < 0.9 * one.as_secs_f64() => Plan::Use(self.count),
-                Some(_) => Plan::Use(1),
+                Some(one) if time.as_secs_f64() < 0.9 * one.as_secs_f64() => chosen(self.count),
+                Some(_) => chosen(1),
             };
             self.set_plan(B, plan);
             first += 1 + TRIALS;
@@ -463,6 +526,7 @@ where
 
     /// The steps of `group` on this thread, with the first buffer; the
     /// sum of their losses. `first` is the index of its first batch.
+    #[inline(never)]
     fn alone<const B: usize, Target>(
         &mut self,
         net: &mut N,
@@ -871,6 +935,20 @@ where
             threads, self, train, validation, loss, opt, rng, epochs, observer,
         )
     }
+}
+
+/// [`Train::train_epoch`]'s epoch on this thread, with the gradient
+/// buffer the optimiser makes (on the stack, where the compiler keeps a
+/// small network's gradient in registers); not inlined (see
+/// `Threads::batches`).
+#[inline(never)]
+fn alone_epoch<N: Network, Target, const B: usize, O: Optimizer<N>>(
+    net: &mut N,
+    data: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    opt: &mut O,
+) -> Result<N::Scalar, TrainError> {
+    O::scratch(|grads| train::epoch::<N, Target, B>(net, data, loss, opt, grads))
 }
 
 /// `f(t)` on every thread `t` of a run: the calling thread (`t = 0`) and

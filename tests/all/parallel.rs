@@ -550,3 +550,34 @@ fn a_panic_on_any_thread_reaches_the_caller_and_the_threads_stay_usable() {
         assert_eq!(threads.last_used(), 2);
     }
 }
+
+#[test]
+fn a_measured_choice_is_measured_again_after_256_batches() {
+    let mut rng = SmallRng::seed_from_u64(9);
+    let mut net = Net::random(&mut rng);
+    let mut opt = Sgd::new(0.1).unwrap();
+    // 64 samples: 8 batches of 8 per epoch.
+    let mut data: Vec<([f32; 5], usize)> = data::<f32>().into_iter().cycle().take(64).collect();
+    let mut threads = Threads::up_to(2).unwrap();
+    let mut epoch = |threads: &mut Threads<Net>| {
+        net.train_epoch_on::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng, threads)
+            .unwrap()
+    };
+    // The first epoch: three batches timed on one thread, three on two,
+    // then the choice.
+    epoch(&mut threads);
+    let chosen = threads.chosen::<8>();
+    assert!(matches!(chosen, Some(1 | 2)), "{chosen:?}");
+    // It lasts 256 batches: the two left of the first epoch and 31 more
+    // epochs of 8 make 250, the next epoch passes 256, and the epoch
+    // after that measures again.
+    for _ in 0..31 {
+        epoch(&mut threads);
+        assert_eq!(threads.chosen::<8>(), chosen);
+    }
+    epoch(&mut threads);
+    assert_eq!(threads.chosen::<8>(), None, "{threads:?}");
+    // That measurement ends in a choice too.
+    epoch(&mut threads);
+    assert!(threads.chosen::<8>().is_some(), "{threads:?}");
+}
