@@ -95,9 +95,9 @@
 //! per batch, whatever its size, so threads pay for large batches of large
 //! networks first. Measured on an AMD EPYC (Zen 4, 2 vCPUs under KVM,
 //! 2026-12-03), two threads train a 256-256-256-256-10 network (800 KB
-//! of parameters) 1.0–1.25× faster than one with batches of 32, and
-//! 1.5–1.7× with batches of 128; a 784-128-10 network at about the speed
-//! of one with batches of 32, where [`Threads::all`] then keeps one
+//! of parameters) 1.0–1.3× faster than one with batches of 32, and
+//! 1.2–1.7× with batches of 128; a 784-128-10 network 0.9–1.3× as fast
+//! as one with batches of 32, where [`Threads::all`] then often keeps one
 //! thread (README, "Training on every core").
 //! Evaluation shares out well.
 //!
