@@ -223,9 +223,12 @@ fn classifier<N, const I: usize>(
     train_bench(&mut g, "train b32/baseline", &base, |base| {
         black_box(base.train_epoch(black_box(&mut base_data), 32, &mut rng));
     });
-    // A network as small as W2's: threads must cost it nothing.
+    // A small network (W2): threads must cost it nothing; larger ones are
+    // trained continuously on all cores below.
     #[cfg(feature = "parallel")]
-    if sizes[0] == 64 {
+    let small = <N::Layers as Tensors<f32>>::LEN < SMALL;
+    #[cfg(feature = "parallel")]
+    if small {
         for (name, mut threads) in [
             ("train b32/all cores", Threads::all()),
             (
@@ -277,10 +280,16 @@ fn classifier<N, const I: usize>(
         evaluation(c, name, &*net, &mut rng);
     }
     #[cfg(feature = "parallel")]
-    if sizes[0] != 64 {
+    if !small {
         continuous(c, name, &*net, &mut rng);
     }
 }
+
+/// Parameters below which a network is compared on one thread and all
+/// cores as W2 is (epochs from a fresh copy, the cost threads must not
+/// add), and from which it is trained continuously.
+#[cfg(feature = "parallel")]
+const SMALL: usize = 10_000;
 
 /// Samples per epoch of the continuous training benchmarks.
 #[cfg(feature = "parallel")]

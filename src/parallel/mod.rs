@@ -171,8 +171,6 @@ pub struct Threads<N: Network> {
     pool: Option<rayon::ThreadPool>,
     /// One zero gradient buffer per thread, between calls.
     buffers: Vec<Box<Gradients<N>>>,
-    /// Each thread's sum of its share's losses, during a step.
-    sums: Vec<N::Scalar>,
     /// Whether a call was interrupted (a panic) with buffers not zeroed.
     dirty: bool,
     /// What was measured, or chosen, for each batch size.
@@ -181,8 +179,6 @@ pub struct Threads<N: Network> {
     round_trip: Option<Duration>,
     /// The threads the last call used.
     used: usize,
-    /// When the first step of the last group of batches ended.
-    warm: Option<Instant>,
 }
 
 impl<N: Network> core::fmt::Debug for Threads<N> {
@@ -269,12 +265,10 @@ impl<N: Network> Threads<N> {
             fixed,
             pool: None,
             buffers: Vec::new(),
-            sums: Vec::new(),
             dirty: false,
             plans: Vec::new(),
             round_trip: None,
             used: 1,
-            warm: None,
         }
     }
 
@@ -373,7 +367,6 @@ impl<N: Network> Threads<N> {
         }
         while self.buffers.len() < self.count.max(1) {
             self.buffers.push(Gradients::boxed());
-            self.sums.push(N::Scalar::ZERO);
         }
     }
 }
@@ -444,30 +437,29 @@ where
         let mut first = 0;
         while first * batch < data.len() {
             let rest = &data[first * batch..];
-            let (threads, one) = match (self.chosen::<B>(), self.plan(B)) {
-                (Some(threads), _) => (threads, None),
-                (None, Plan::Trial { one: None, .. }) => (1, None),
-                (None, Plan::Trial { one, .. }) => (self.count, one),
-                (None, Plan::Use { threads, .. }) => (threads, None),
+            let (one, last) = match self.plan(B) {
+                Plan::Trial { one, last } => (one, last),
+                Plan::Use { last, .. } => (None, last),
             };
-            if self.chosen::<B>().is_some() || rest.len() < (1 + TRIALS) * batch {
+            // Chosen; or on trial, on one thread first, then on all.
+            let chosen = self.chosen::<B>();
+            let threads = chosen.unwrap_or(if one.is_some() { self.count } else { 1 });
+            if chosen.is_some() || rest.len() < (1 + TRIALS) * batch {
                 // Chosen, or too few batches left for a trial: the rest.
-                total += self.group::<B, Target>(threads, net, rest, loss, opt, first)?;
+                total += self
+                    .group::<B, Target>(threads, net, rest, loss, opt, first)?
+                    .total;
                 self.count_down(B, rest.len().div_ceil(batch));
                 break;
             }
             // The first batch warms up (wakes the threads, brings the
             // parameters to each core); the next `TRIALS` are timed.
             let trial = &rest[..(1 + TRIALS) * batch];
-            self.warm = None;
-            total += self.group::<B, Target>(threads, net, trial, loss, opt, first)?;
-            let time = self
+            let steps = self.group::<B, Target>(threads, net, trial, loss, opt, first)?;
+            total += steps.total;
+            let time = steps
                 .warm
                 .map_or(Duration::MAX, |warm| warm.elapsed() / TRIALS as u32);
-            let last = match self.plan(B) {
-                Plan::Trial { last, .. } => last,
-                Plan::Use { last, .. } => last,
-            };
             let chosen = |threads| Plan::Use {
                 threads,
                 left: last,
@@ -490,8 +482,7 @@ where
 
     /// The steps of `group` (whole batches of `B` but the last), on
     /// `threads` threads (fewer without a pool); the sum of their losses.
-    /// `first` is the index of its first batch in the epoch. Sets `warm`
-    /// to the time its first step ended.
+    /// `first` is the index of its first batch in the epoch.
     fn group<const B: usize, Target: Sync>(
         &mut self,
         threads: usize,
@@ -500,7 +491,7 @@ where
         loss: &(impl Loss<N::Output, Target> + Sync),
         opt: &mut (impl Optimizer<N> + Send),
         first: usize,
-    ) -> Result<N::Scalar, TrainError> {
+    ) -> Result<Steps<N::Scalar>, TrainError> {
         let batch = B.max(1);
         let threads = if threads > 1 && self.pool().is_some() {
             threads.min(batch)
@@ -524,8 +515,8 @@ where
         result
     }
 
-    /// The steps of `group` on this thread, with the first buffer; the
-    /// sum of their losses. `first` is the index of its first batch.
+    /// The steps of `group` on this thread, with the first buffer.
+    /// `first` is the index of its first batch.
     #[inline(never)]
     fn alone<const B: usize, Target>(
         &mut self,
@@ -534,17 +525,18 @@ where
         loss: &impl Loss<N::Output, Target>,
         opt: &mut impl Optimizer<N>,
         first: usize,
-    ) -> Result<N::Scalar, TrainError> {
-        let mut total = N::Scalar::ZERO;
+    ) -> Result<Steps<N::Scalar>, TrainError> {
+        let mut steps = Steps {
+            total: N::Scalar::ZERO,
+            warm: None,
+        };
         for (k, batch) in group.chunks(B.max(1)).enumerate() {
             let grads = &mut self.buffers[0];
             let mean = train::step::<N, Target, B>(net, batch, loss, opt, grads, first + k)?;
-            total += mean * N::Scalar::from_f64(batch.len() as f64);
-            if k == 0 {
-                self.warm = Some(Instant::now());
-            }
+            steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
+            steps.warm.get_or_insert_with(Instant::now);
         }
-        Ok(total)
+        Ok(steps)
     }
 
     /// The steps of `group` on `threads` threads of the pool (see the
@@ -552,7 +544,7 @@ where
     /// of the `t`-th of `threads` equal shares into buffer `t`; then
     /// thread 0 adds the buffers up into its own and takes the step, each
     /// thread adding up and stepping the same range of every tensor at
-    /// every batch. The sum of the batches' losses.
+    /// every batch.
     fn shared<const B: usize, Target: Sync>(
         &mut self,
         threads: usize,
@@ -561,7 +553,7 @@ where
         loss: &(impl Loss<N::Output, Target> + Sync),
         opt: &mut (impl Optimizer<N> + Send),
         first: usize,
-    ) -> Result<N::Scalar, TrainError> {
+    ) -> Result<Steps<N::Scalar>, TrainError> {
         let crew = Crew::new(threads);
         let warm = OnceLock::new();
         // Each thread reads the network and writes its own buffer and sum
@@ -638,9 +630,12 @@ where
         };
         // This thread leads, with the network and the optimiser's state in
         // its core's cache.
-        let result = on_every_thread(pool, |t| if t < threads { run(t) } else { None });
-        self.warm = warm.get().copied();
-        result.expect("the first thread returns the result")
+        let total = on_every_thread(pool, |t| if t < threads { run(t) } else { None })
+            .expect("the first thread returns the result")?;
+        Ok(Steps {
+            total,
+            warm: warm.get().copied(),
+        })
     }
 }
 
@@ -935,6 +930,13 @@ where
             threads, self, train, validation, loss, opt, rng, epochs, observer,
         )
     }
+}
+
+/// What a group of steps gave: the sum of the batches' losses, and when
+/// the first step ended (the end of a trial's warm-up).
+struct Steps<T> {
+    total: T,
+    warm: Option<Instant>,
 }
 
 /// [`Train::train_epoch`]'s epoch on this thread, with the gradient
