@@ -6,6 +6,9 @@
 //! and in `heap`'s documentation; the assertions keep those sentences
 //! true.
 //!
+//! With `parallel`, it also checks that training through `Threads` needs
+//! no more stack on the calling thread than training on it alone.
+//!
 //! Run with `--nocapture` to see the figures.
 
 use std::hint::black_box;
@@ -45,11 +48,45 @@ fn decode() {
     black_box(&net);
 }
 
+/// One epoch of eight batches of 128, on the calling thread alone
+/// (`on_threads: false`) or through `Threads::all`, which takes three
+/// batches on the calling thread alone and three shared with the pool
+/// before it chooses (on one core, all alone): a batch's activations take
+/// about 1.4 MB of stack for this network, so a path that keeps two of
+/// them in one frame shows.
+#[cfg(feature = "parallel")]
+#[inline(never)]
+fn train_128(on_threads: bool) {
+    use constnet::parallel::{Threads, TrainOn};
+    let mut rng = SmallRng::seed_from_u64(1);
+    let mut net = Big::random_boxed(&mut rng);
+    let mut opt = Sgd::boxed(0.01).unwrap().momentum(0.9).unwrap();
+    let mut data = vec![([0.5f32; 784], 3usize); 1024];
+    let loss = match on_threads {
+        false => net.train_epoch::<128>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng),
+        true => {
+            let mut threads = Threads::all();
+            net.train_epoch_on::<128>(
+                &mut data,
+                &SoftmaxCrossEntropy,
+                &mut opt,
+                &mut rng,
+                &mut threads,
+            )
+        }
+    };
+    black_box(loss.unwrap());
+}
+
 /// The workloads, each on the stack of the calling thread.
 fn workload(name: &str) {
     match name {
         "train" => train(),
         "decode" => decode(),
+        #[cfg(feature = "parallel")]
+        "train_128" => train_128(false),
+        #[cfg(feature = "parallel")]
+        "train_128_on_all" => train_128(true),
         other => panic!("unknown workload {other}"),
     }
 }
@@ -129,5 +166,32 @@ fn stack_needed_per_parameter() {
         (4.0..=12.5).contains(&per(decode)),
         "decoding: {:.2} B",
         per(decode)
+    );
+}
+
+/// Training on threads needs no more stack on the calling thread than
+/// training on it alone, which `Threads`' documentation says. The
+/// threads' gradient buffers live on the heap, and the epoch's paths (one
+/// thread, the measurement, the shared steps) are functions of their own:
+/// inlined into one frame, `train_epoch_on` of a deep network at batch 128
+/// once needed more than the main thread's 8 MiB where `train_epoch`
+/// needed less.
+#[cfg(feature = "parallel")]
+#[test]
+fn training_on_threads_needs_no_more_stack_than_alone() {
+    if std::env::var_os(PROBE).is_some() {
+        return;
+    }
+    let alone = smallest_stack("train_128");
+    let shared = smallest_stack("train_128_on_all");
+    println!(
+        "an epoch at batch 128: {:.2} MiB of stack alone, {:.2} MiB through `Threads::all`",
+        alone as f64 / (1 << 20) as f64,
+        shared as f64 / (1 << 20) as f64
+    );
+    // Within the search's step: the same frames.
+    assert!(
+        shared <= alone + (16 << 10),
+        "on threads {shared} B, alone {alone} B"
     );
 }

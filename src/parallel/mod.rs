@@ -115,7 +115,9 @@
 //! of the pool has an 8 MiB stack, as a program's main thread usually
 //! does, because a batch's activations live on the stack. Each thread has
 //! a gradient buffer of the network's size on the heap, kept for the next
-//! call.
+//! call. The calling thread needs no more stack than for
+//! [`train_epoch`](crate::Train::train_epoch) (`tests/stack.rs` measures
+//! both, at batch 128, to 16 KiB).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::boxed::Box;
