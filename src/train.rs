@@ -24,7 +24,7 @@ use crate::layer::Layer;
 use crate::layer::LayerKind;
 use crate::loss::Loss;
 use crate::network::{Gradients, Network};
-use crate::optim::{Optimizer, TensorId};
+use crate::optim::{Optimizer, StepBounds, TensorId};
 use crate::scalar::{Scalar, Vector, Zeroed};
 use crate::tensors::Tensors;
 
@@ -304,7 +304,7 @@ impl<N: Network, Target> Train<Target> for N {
     ) -> Result<N::Scalar, TrainError> {
         checks::<N, Target, B>(loss);
         with_scratch(opt, |opt, grads| {
-            step::<N, Target, B>(self, batch, loss, opt, grads, 0)
+            step::<N, Target, B>(self, batch, loss, opt, grads, 0, &mut StepBounds::new())
         })
     }
 
@@ -333,7 +333,9 @@ impl<N: Network, Target> Train<Target> for N {
         grads: &mut GradientBuffer<N>,
     ) -> Result<N::Scalar, TrainError> {
         checks::<N, Target, B>(loss);
-        grads.lend(|grads| step::<N, Target, B>(self, batch, loss, opt, grads, 0))
+        grads.lend(|grads| {
+            step::<N, Target, B>(self, batch, loss, opt, grads, 0, &mut StepBounds::new())
+        })
     }
 
     fn train_epoch_with<const B: usize>(
@@ -418,8 +420,9 @@ pub(crate) fn epoch<N: Network, Target, const B: usize>(
     grads: &mut Gradients<N>,
 ) -> Result<N::Scalar, TrainError> {
     let mut total = N::Scalar::ZERO;
+    let mut bounds = StepBounds::new();
     for (index, batch) in data.chunks(B).enumerate() {
-        let mean = step::<N, Target, B>(net, batch, loss, opt, grads, index)?;
+        let mean = step::<N, Target, B>(net, batch, loss, opt, grads, index, &mut bounds)?;
         total += mean * N::Scalar::from_f64(batch.len() as f64);
     }
     Ok(total / N::Scalar::from_f64(data.len() as f64))
@@ -427,7 +430,8 @@ pub(crate) fn epoch<N: Network, Target, const B: usize>(
 
 /// The gradient of one batch, checked, then applied. `grads` is zero on
 /// entry, and again after a step taken: the optimiser zeroes it as it
-/// reads it.
+/// reads it. `bounds` is the training call's (see
+/// [`Optimizer::step_and_clear_within`]).
 #[inline(always)]
 pub(crate) fn step<N: Network, Target, const B: usize>(
     net: &mut N,
@@ -436,9 +440,10 @@ pub(crate) fn step<N: Network, Target, const B: usize>(
     opt: &mut impl Optimizer<N>,
     grads: &mut Gradients<N>,
     index: usize,
+    bounds: &mut StepBounds,
 ) -> Result<N::Scalar, TrainError> {
     let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads);
-    take_step(net, opt, grads, mean, index)
+    take_step(net, opt, grads, mean, index, bounds)
 }
 
 /// The step from a batch's gradient `grads` and mean loss `mean`: refused
@@ -452,6 +457,7 @@ pub(crate) fn take_step<N: Network>(
     grads: &mut Gradients<N>,
     mean: N::Scalar,
     index: usize,
+    bounds: &mut StepBounds,
 ) -> Result<N::Scalar, TrainError> {
     let diverged = |tensor| TrainError::Diverged {
         batch: index,
@@ -463,7 +469,7 @@ pub(crate) fn take_step<N: Network>(
     }
     // The optimiser refuses a step that would make anything non-finite,
     // which a non-finite gradient always would.
-    opt.step_and_clear(net, grads)
+    opt.step_and_clear_within(net, grads, bounds)
         .map_err(|refused| diverged(Some(refused.tensor)))?;
     Ok(mean)
 }

@@ -4,7 +4,7 @@ use core::fmt;
 
 use num_traits::Float;
 
-use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
+use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, unbounded, update_all};
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed, const_from_f64};
 use crate::settings::{self, ScalarOf, SettingError};
@@ -318,18 +318,24 @@ impl<N: Network, S: State<N>> Adam<N, S> {
         let step = lr / (one - beta1.powi(t));
         let bias2_sqrt = (one - beta2.powi(t)).sqrt();
         let state = [self.m.borrow_mut(), self.v.borrow_mut()];
-        update_all(net, grads, state, move |p, g, [m, v]| {
-            let mut g = g * scale;
-            match weight_decay {
-                WeightDecay::None => {}
-                WeightDecay::L2(lambda) => g += lambda * *p,
-                WeightDecay::Decoupled(lambda) => *p *= one - lr * lambda,
-            }
-            *m = beta1 * *m + (one - beta1) * g;
-            *v = beta2 * *v + (one - beta2) * g * g;
-            let denom = v.sqrt() / bias2_sqrt + eps;
-            *p -= step * *m / denom;
-        })?;
+        update_all(
+            net,
+            grads,
+            state,
+            move |p, g, [m, v]| {
+                let mut g = g * scale;
+                match weight_decay {
+                    WeightDecay::None => {}
+                    WeightDecay::L2(lambda) => g += lambda * *p,
+                    WeightDecay::Decoupled(lambda) => *p *= one - lr * lambda,
+                }
+                *m = beta1 * *m + (one - beta1) * g;
+                *v = beta2 * *v + (one - beta2) * g * g;
+                let denom = v.sqrt() / bias2_sqrt + eps;
+                *p -= step * *m / denom;
+            },
+            unbounded(),
+        )?;
         self.steps = t;
         Ok(())
     }

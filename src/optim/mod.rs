@@ -19,6 +19,8 @@
 use core::borrow::BorrowMut;
 use core::fmt;
 
+use num_traits::Float;
+
 use crate::layer::Layer;
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
@@ -68,7 +70,10 @@ pub use sgd::{Momentum, Sgd};
 /// NaN or infinite. constnet's optimisers first try the update on copies
 /// of each value, then apply it ([`checked_update`] does both for an
 /// element-wise rule); an implementation of this trait must keep the same
-/// promise, which training relies on.
+/// promise, which training relies on. (Within one training call, SGD with
+/// momentum skips the trial of a step that bounds carried from the call's
+/// earlier steps show cannot overflow: the same results, one pass over
+/// the memory fewer.)
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot update a network of type `{N}`",
     note = "an optimiser's state has the shape of the network it was made for; make one per network type"
@@ -99,6 +104,22 @@ pub trait Optimizer<N: Network> {
         self.step(net, grads)?;
         grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
         Ok(())
+    }
+
+    /// [`step_and_clear`](Optimizer::step_and_clear) as one step of a
+    /// training call, which passes every step of the call the same
+    /// `bounds`: what the call's earlier steps have learnt of the values
+    /// they leave, which nothing else can change while the call lasts.
+    /// Only the crate can make a [`StepBounds`]. The default ignores it.
+    #[doc(hidden)]
+    fn step_and_clear_within(
+        &mut self,
+        net: &mut N,
+        grads: &mut Gradients<N>,
+        bounds: &mut StepBounds,
+    ) -> Result<(), StepError> {
+        let _ = bounds;
+        self.step_and_clear(net, grads)
     }
 
     /// Runs `f` with a zeroed gradient buffer for training to fill before
@@ -175,6 +196,35 @@ impl fmt::Display for TensorId {
     }
 }
 
+/// Bounds on the magnitude of every parameter and every value of an
+/// optimiser's state, as the last step of a training call left them, for
+/// the next step of the same call (see [`update_all`]'s `bounds`). Made
+/// only by the crate, at the start of a training call, knowing nothing.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StepBounds {
+    /// The largest magnitude a parameter, then each piece of state, can
+    /// have; `None` when unknown.
+    last: Option<[f64; 3]>,
+}
+
+impl StepBounds {
+    /// Nothing known yet: the first step of a call is tried first.
+    pub(crate) const fn new() -> StepBounds {
+        StepBounds { last: None }
+    }
+}
+
+/// A bounded step's limits for scalar `T`: every value a step computes
+/// stays at most `limit` in magnitude (`T::MAX / 2²⁰`, so that the
+/// rounding of a few operations cannot reach infinity), and a step is
+/// taken without its trial when every gradient, parameter and piece of
+/// state is at most `allowed` (`limit / 2⁴⁰`).
+fn limits<T: Scalar>() -> (f64, f64) {
+    let limit = T::max_value().as_f64() / (1u64 << 20) as f64;
+    (limit, limit / (1u64 << 40) as f64)
+}
+
 /// Applies an element-wise update rule to every parameter of `net`, all or
 /// nothing.
 ///
@@ -220,8 +270,28 @@ pub fn checked_update<N: Network, const K: usize>(
     state: [&mut Gradients<N>; K],
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) -> Result<(), StepError> {
-    update_all(net, Grads::Keep(grads), state, update)
+    update_all(net, Grads::Keep(grads), state, update, unbounded())
 }
+
+/// The type of a rule's [`Bound`] where there is none.
+pub(crate) type NoBound<const K: usize> = fn(f64, f64, [f64; K]) -> (f64, [f64; K]);
+
+/// No bounds: every step is tried first.
+pub(crate) fn unbounded<'a, const K: usize>() -> Option<(&'a mut StepBounds, NoBound<K>)> {
+    None
+}
+
+/// How far an update rule can move values: from bounds on the magnitude of
+/// a parameter, its gradient and its `K` pieces of state, bounds on the
+/// parameter's and the state's after the rule (computed in `f64`, over
+/// every intermediate value too). [`update_all`] uses it to take a step
+/// of a training call without trying it first.
+pub(crate) trait Bound<const K: usize>:
+    Fn(f64, f64, [f64; K]) -> (f64, [f64; K]) + Copy
+{
+}
+
+impl<F: Fn(f64, f64, [f64; K]) -> (f64, [f64; K]) + Copy, const K: usize> Bound<K> for F {}
 
 /// How many values a tensor (or, with state, a network) needs for its
 /// update to be run through [`simd::vectorized`](crate::simd::vectorized).
@@ -247,13 +317,24 @@ impl<N: Network> Grads<'_, N> {
     }
 }
 
-/// [`checked_update`], with the gradient kept or zeroed.
+/// [`checked_update`], with the gradient kept or zeroed; within a
+/// training call, with the call's `bounds` and the rule's [`Bound`].
+///
+/// With bounds known from the call's last step, a step whose gradients are
+/// all at most `allowed` (see [`limits`]) and whose results the rule's
+/// bound keeps under `limit` cannot make anything NaN or infinite: every
+/// input is finite, and no sum, difference or product of them overflows.
+/// It is then applied without its trial, after one pass over the gradient
+/// instead of the trial's over parameters, gradient and state. Any other
+/// step is tried first, and if every result is at most `allowed` the next
+/// step knows so.
 #[inline(always)]
 pub(crate) fn update_all<N: Network, const K: usize>(
     net: &mut N,
     mut grads: Grads<'_, N>,
     state: [&mut Gradients<N>; K],
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
+    bounds: Option<(&mut StepBounds, impl Bound<K>)>,
 ) -> Result<(), StepError> {
     // The loops over a large network are compiled for the widest vector
     // instructions the processor has (the update is element-wise, so its
@@ -268,13 +349,69 @@ pub(crate) fn update_all<N: Network, const K: usize>(
     }
 
     if <N::Layers as Tensors<N::Scalar>>::LEN < SHORT {
-        try_then_apply(net, grads, state, update)
+        bounded_step(net, grads, state, update, bounds)
     } else {
         vectorized(
             #[inline(always)]
-            || try_then_apply(net, grads, state, update),
+            || bounded_step(net, grads, state, update, bounds),
         )
     }
+}
+
+/// [`update_all`]'s step, with or without bounds.
+#[inline(always)]
+fn bounded_step<N: Network, const K: usize>(
+    net: &mut N,
+    grads: Grads<'_, N>,
+    state: [&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
+    bounds: Option<(&mut StepBounds, impl Bound<K>)>,
+) -> Result<(), StepError> {
+    const { assert!(K <= 2, "StepBounds holds two pieces of state") };
+    let Some((bounds, bound)) = bounds else {
+        return try_then_apply(net, grads, state, update);
+    };
+    let (limit, allowed) = limits::<N::Scalar>();
+    if let Some([p, s @ ..]) = bounds.last {
+        let (p, s) = bound(p, allowed, core::array::from_fn(|k| s[k]));
+        if p <= limit && s.iter().all(|&s| s <= limit) && gradient_within(grads.get(), allowed) {
+            apply_all(net, grads, state, update);
+            let mut last = [p, 0.0, 0.0];
+            last[1..=K].copy_from_slice(&s);
+            bounds.last = Some(last);
+            return Ok(());
+        }
+    }
+    let small = N::Scalar::from_f64(allowed);
+    let within = first_refused(net, grads.get(), &state, update, move |x: N::Scalar| {
+        x.abs() <= small
+    })
+    .is_none();
+    let result = if within {
+        apply_all(net, grads, state, update);
+        Ok(())
+    } else {
+        bounds.last = None;
+        try_then_apply(net, grads, state, update)
+    };
+    if within {
+        bounds.last = Some([allowed; 3]);
+    }
+    result
+}
+
+/// Whether every value of `grads` is at most `allowed` in magnitude (and
+/// so finite).
+#[inline(always)]
+fn gradient_within<N: Network>(grads: &Gradients<N>, allowed: f64) -> bool {
+    let allowed = N::Scalar::from_f64(allowed);
+    (0..<Gradients<N> as Tensors<N::Scalar>>::COUNT).all(|i| {
+        in_parts(
+            grads.tensor(i),
+            #[inline(always)]
+            |g: &[N::Scalar]| g.iter().fold(true, |ok, x| ok & (x.abs() <= allowed)),
+        )
+    })
 }
 
 /// [`update_all`]'s two passes: the rule tried on copies, first tensor
@@ -285,29 +422,47 @@ pub(crate) fn update_all<N: Network, const K: usize>(
 #[inline(always)]
 fn try_then_apply<N: Network, const K: usize>(
     net: &mut N,
+    grads: Grads<'_, N>,
+    state: [&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
+) -> Result<(), StepError> {
+    if let Some(index) = first_refused(net, grads.get(), &state, update, N::Scalar::is_finite) {
+        return Err(refused::<N>(index));
+    }
+    apply_all(net, grads, state, update);
+    Ok(())
+}
+
+/// The first tensor in which the rule, tried on copies, gives a parameter
+/// or a piece of state that `accept` refuses.
+#[inline(always)]
+fn first_refused<N: Network, const K: usize>(
+    net: &N,
+    grads: &Gradients<N>,
+    state: &[&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
+    accept: impl Fn(N::Scalar) -> bool + Copy + Sync,
+) -> Option<usize> {
+    (0..<N::Layers as Tensors<N::Scalar>>::COUNT).find(|&i| {
+        let (p, g) = (net.layers().tensor(i), grads.tensor(i));
+        let s = state.each_ref().map(|s| s.tensor(i));
+        !in_parts(
+            (p, &g[..p.len()], s),
+            #[inline(always)]
+            |(p, g, s)| accepts(p, g, s, update, accept),
+        )
+    })
+}
+
+/// The rule in place on every tensor, last tensor first.
+#[inline(always)]
+fn apply_all<N: Network, const K: usize>(
+    net: &mut N,
     mut grads: Grads<'_, N>,
     mut state: [&mut Gradients<N>; K],
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
-) -> Result<(), StepError> {
-    let count = <N::Layers as Tensors<N::Scalar>>::COUNT;
-    let mut first_bad = None;
-    for i in 0..count {
-        let (p, g) = (net.layers().tensor(i), grads.get().tensor(i));
-        let s = state.each_ref().map(|s| s.tensor(i));
-        let finite = in_parts(
-            (p, &g[..p.len()], s),
-            #[inline(always)]
-            |(p, g, s)| stays_finite(p, g, s, update),
-        );
-        if !finite {
-            first_bad = Some(i);
-            break;
-        }
-    }
-    if let Some(index) = first_bad {
-        return Err(refused::<N>(index));
-    }
-    for i in (0..count).rev() {
+) {
+    for i in (0..<N::Layers as Tensors<N::Scalar>>::COUNT).rev() {
         let p = net.layers_mut().tensor_mut(i);
         let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
         match &mut grads {
@@ -329,7 +484,6 @@ fn try_then_apply<N: Network, const K: usize>(
             ),
         };
     }
-    Ok(())
 }
 
 /// [`update_all`] for a rule without state, on a gradient that will be
@@ -519,14 +673,16 @@ fn stash<T: Scalar, const K: usize>(
     ok
 }
 
-/// Whether `update` leaves every parameter in `p` and its state finite,
-/// run on copies. The loop does not stop early, so that it vectorises.
+/// Whether `accept` takes every parameter in `p` and every piece of its
+/// state after `update`, run on copies. The loop does not stop early, so
+/// that it vectorises.
 #[inline(always)]
-fn stays_finite<T: Scalar, const K: usize>(
+fn accepts<T: Scalar, const K: usize>(
     p: &[T],
     g: &[T],
     s: [&[T]; K],
     update: impl Fn(&mut T, T, &mut [T; K]) + Copy + Sync,
+    accept: impl Fn(T) -> bool + Copy,
 ) -> bool {
     let n = p.len();
     let (g, s) = (&g[..n], s.map(|s| &s[..n]));
@@ -535,7 +691,7 @@ fn stays_finite<T: Scalar, const K: usize>(
         let mut pj = p[j];
         let mut sj: [T; K] = core::array::from_fn(|k| s[k][j]);
         update(&mut pj, g[j], &mut sj);
-        ok &= sj.iter().fold(pj.is_finite(), |ok, x| ok & x.is_finite());
+        ok &= sj.iter().fold(accept(pj), |ok, &x| ok & accept(x));
     }
     ok
 }

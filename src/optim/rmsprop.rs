@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
+use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, unbounded, update_all};
 use crate::network::{Gradients, Network};
 use crate::settings::{self, ScalarOf, SettingError};
 use num_traits::Float;
@@ -248,17 +248,23 @@ impl<N: Network, S: State<N>> RmsProp<N, S> {
         );
         let one = N::Scalar::ONE;
         let state = [self.square_avg.borrow_mut(), self.buffer.borrow_mut()];
-        update_all(net, grads, state, move |p, g, [v, b]| {
-            let g = g * scale + lambda * *p;
-            *v = alpha * *v + (one - alpha) * g * g;
-            let step = g / (v.sqrt() + eps);
-            *b = if mu > N::Scalar::ZERO {
-                mu * *b + step
-            } else {
-                step
-            };
-            *p -= lr * *b;
-        })
+        update_all(
+            net,
+            grads,
+            state,
+            move |p, g, [v, b]| {
+                let g = g * scale + lambda * *p;
+                *v = alpha * *v + (one - alpha) * g * g;
+                let step = g / (v.sqrt() + eps);
+                *b = if mu > N::Scalar::ZERO {
+                    mu * *b + step
+                } else {
+                    step
+                };
+                *p -= lr * *b;
+            },
+            unbounded(),
+        )
     }
 }
 

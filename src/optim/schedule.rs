@@ -5,7 +5,7 @@ use core::f64::consts::PI;
 
 use num_traits::Float;
 
-use super::{LearningRate, Optimizer, StepError};
+use super::{LearningRate, Optimizer, StepBounds, StepError};
 use crate::network::{Gradients, Network};
 use crate::scalar::Scalar;
 use crate::settings::{self, SettingError};
@@ -226,6 +226,15 @@ where
 
     fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
         self.scheduled(|inner| inner.step_and_clear(net, grads))
+    }
+
+    fn step_and_clear_within(
+        &mut self,
+        net: &mut N,
+        grads: &mut Gradients<N>,
+        bounds: &mut StepBounds,
+    ) -> Result<(), StepError> {
+        self.scheduled(|inner| inner.step_and_clear_within(net, grads, bounds))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {

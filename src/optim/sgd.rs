@@ -2,7 +2,10 @@
 
 use core::fmt;
 
-use super::{Grads, LearningRate, Optimizer, State, StepError, clip_factor, update_all};
+use super::{
+    Grads, LearningRate, Optimizer, State, StepBounds, StepError, clip_factor, unbounded,
+    update_all,
+};
 use crate::network::{Gradients, Network};
 use crate::scalar::{Scalar, Zeroed};
 use crate::settings::{self, ScalarOf, SettingError};
@@ -285,8 +288,15 @@ impl<N: Network, S> LearningRate for Sgd<N, S> {
 }
 
 impl<N: Network, S: State<N>> Sgd<N, S> {
+    /// One step, tried first, or, with a training call's `bounds`, taken
+    /// without its trial when the bounds show that it cannot go wrong.
     #[inline(always)]
-    fn update(&mut self, net: &mut N, grads: Grads<'_, N>) -> Result<(), StepError> {
+    fn update(
+        &mut self,
+        net: &mut N,
+        grads: Grads<'_, N>,
+        bounds: Option<&mut StepBounds>,
+    ) -> Result<(), StepError> {
         let rule = SgdRule {
             lr: self.lr,
             momentum: self.momentum,
@@ -294,19 +304,29 @@ impl<N: Network, S: State<N>> Sgd<N, S> {
             scale: clip_factor(grads.get(), self.clip),
             pytorch_form: self.pytorch_form,
         };
-        rule.apply(net, grads, self.velocity.borrow_mut())
+        rule.apply(net, grads, self.velocity.borrow_mut(), bounds)
     }
 }
 
 impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
     #[inline(always)]
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError> {
-        self.update(net, Grads::Keep(grads))
+        self.update(net, Grads::Keep(grads), None)
     }
 
     #[inline(always)]
     fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
-        self.update(net, Grads::Clear(grads))
+        self.update(net, Grads::Clear(grads), None)
+    }
+
+    #[inline(always)]
+    fn step_and_clear_within(
+        &mut self,
+        net: &mut N,
+        grads: &mut Gradients<N>,
+        bounds: &mut StepBounds,
+    ) -> Result<(), StepError> {
+        self.update(net, Grads::Clear(grads), Some(bounds))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
@@ -335,21 +355,31 @@ impl<T: Scalar> SgdRule<T> {
         net: &mut N,
         grads: Grads<'_, N>,
         velocity: &mut Gradients<N>,
+        bounds: Option<&mut StepBounds>,
     ) -> Result<(), StepError> {
         let (scale, weight_decay) = (self.scale, self.weight_decay);
         if scale == T::ONE && weight_decay == T::ZERO {
             // The common case, without two multiplications and an addition
             // per parameter that would not change the result.
-            self.apply_with(net, grads, velocity, |g, _| g)
+            self.apply_with(net, grads, velocity, |g, _| g, bounds)
         } else {
-            self.apply_with(net, grads, velocity, move |g, p| {
-                scale * g + weight_decay * p
-            })
+            self.apply_with(
+                net,
+                grads,
+                velocity,
+                move |g, p| scale * g + weight_decay * p,
+                bounds,
+            )
         }
     }
 
     /// The rule with the effective gradient `grad(g, θ)`. Without momentum
     /// the velocity is neither read nor written.
+    ///
+    /// Each form's bound follows its arithmetic: with `|θ| ≤ P`,
+    /// `|g| ≤ G`, `|v| ≤ V` and a clipping factor at most 1, the effective
+    /// gradient is at most `G + λP`, and each sum or product after it at
+    /// most the sum or product of its terms' bounds.
     #[inline(always)]
     fn apply_with<N: Network<Scalar = T>>(
         self,
@@ -357,37 +387,96 @@ impl<T: Scalar> SgdRule<T> {
         grads: Grads<'_, N>,
         velocity: &mut Gradients<N>,
         grad: impl Fn(T, T) -> T + Copy + Sync,
+        bounds: Option<&mut StepBounds>,
     ) -> Result<(), StepError> {
         let lr = self.lr;
+        let (eta, lambda) = (lr.abs().as_f64(), self.weight_decay.abs().as_f64());
+        let gradient = move |p: f64, g: f64| g + lambda * p;
         match (self.momentum, self.pytorch_form) {
-            (Momentum::None, _) => update_all(net, grads, [], move |p, g, _| {
-                *p = *p - lr * grad(g, *p);
-            }),
+            (Momentum::None, _) => update_all(
+                net,
+                grads,
+                [],
+                move |p, g, _| {
+                    *p = *p - lr * grad(g, *p);
+                },
+                unbounded(),
+            ),
             (Momentum::Classic(alpha), false) => {
-                update_all(net, grads, [velocity], move |p, g, [v]| {
-                    *v = alpha * *v - lr * grad(g, *p);
-                    *p += *v;
-                })
+                let a = alpha.abs().as_f64();
+                update_all(
+                    net,
+                    grads,
+                    [velocity],
+                    move |p, g, [v]| {
+                        *v = alpha * *v - lr * grad(g, *p);
+                        *p += *v;
+                    },
+                    bounds.map(|b| {
+                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                            let v = a * v + eta * gradient(p, g);
+                            (p + v, [v])
+                        })
+                    }),
+                )
             }
             (Momentum::Nesterov(alpha), false) => {
-                update_all(net, grads, [velocity], move |p, g, [v]| {
-                    let step = lr * grad(g, *p);
-                    *v = alpha * *v - step;
-                    *p = *p + alpha * *v - step;
-                })
+                let a = alpha.abs().as_f64();
+                update_all(
+                    net,
+                    grads,
+                    [velocity],
+                    move |p, g, [v]| {
+                        let step = lr * grad(g, *p);
+                        *v = alpha * *v - step;
+                        *p = *p + alpha * *v - step;
+                    },
+                    bounds.map(|b| {
+                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                            let step = eta * gradient(p, g);
+                            let v = a * v + step;
+                            (p + a * v + step, [v])
+                        })
+                    }),
+                )
             }
             (Momentum::Classic(alpha), true) => {
-                update_all(net, grads, [velocity], move |p, g, [v]| {
-                    *v = alpha * *v + grad(g, *p);
-                    *p -= lr * *v;
-                })
+                let a = alpha.abs().as_f64();
+                update_all(
+                    net,
+                    grads,
+                    [velocity],
+                    move |p, g, [v]| {
+                        *v = alpha * *v + grad(g, *p);
+                        *p -= lr * *v;
+                    },
+                    bounds.map(|b| {
+                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                            let v = a * v + gradient(p, g);
+                            (p + eta * v, [v])
+                        })
+                    }),
+                )
             }
             (Momentum::Nesterov(alpha), true) => {
-                update_all(net, grads, [velocity], move |p, g, [v]| {
-                    let g = grad(g, *p);
-                    *v = alpha * *v + g;
-                    *p -= lr * (g + alpha * *v);
-                })
+                let a = alpha.abs().as_f64();
+                update_all(
+                    net,
+                    grads,
+                    [velocity],
+                    move |p, g, [v]| {
+                        let g = grad(g, *p);
+                        *v = alpha * *v + g;
+                        *p -= lr * (g + alpha * *v);
+                    },
+                    bounds.map(|b| {
+                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                            let g = gradient(p, g);
+                            let v = a * v + g;
+                            (p + eta * (g + a * v), [v])
+                        })
+                    }),
+                )
             }
         }
     }
@@ -421,7 +510,7 @@ mod tests {
             scale: 1.0,
             pytorch_form: false,
         };
-        rule.apply(&mut net, Grads::Keep(&grads), &mut velocity)
+        rule.apply(&mut net, Grads::Keep(&grads), &mut velocity, None)
             .unwrap();
         (net.layers().weight.0[0][0], velocity.0.weight.0[0][0])
     }
@@ -429,6 +518,39 @@ mod tests {
     crate::network! {
         /// A 2-3-1 network in `f32`.
         struct Small<f32> { 2 => Dense<3>, crate::Tanh, Dense<1> }
+    }
+
+    crate::network! {
+        /// One weight and one bias, in `f32`.
+        struct OneF32<f32> { 1 => Dense<1> }
+    }
+
+    #[test]
+    fn within_a_call_a_small_gradient_at_a_rate_that_overflows_is_still_refused() {
+        // The first step of the call (a zero gradient) leaves everything
+        // small, so the next one could skip its trial; its gradient, 8, is
+        // small too, but 8 times the rate is twice the largest f32. The
+        // rule's bound sees it: the step is tried, and refused.
+        let rate = f32::MAX / 4.0;
+        let sgd = Sgd::<OneF32>::new(rate).unwrap();
+        for mut opt in [
+            sgd.clone().momentum(0.5).unwrap(),
+            sgd.clone().nesterov(0.5).unwrap(),
+            sgd.clone().momentum(0.5).unwrap().pytorch_form(),
+            sgd.clone().nesterov(0.5).unwrap().pytorch_form(),
+        ] {
+            let mut net: OneF32 = Zeroed::ZERO;
+            net.layers_mut().weight.0 = [[1.0]];
+            let mut bounds = StepBounds::new();
+            let mut grads: Gradients<OneF32> = Zeroed::ZERO;
+            opt.step_and_clear_within(&mut net, &mut grads, &mut bounds)
+                .unwrap();
+            grads.0.weight.0 = [[8.0]];
+            let before = (net.clone(), opt.velocity().clone());
+            let err = opt.step_and_clear_within(&mut net, &mut grads, &mut bounds);
+            assert_eq!(err.unwrap_err().tensor.name, "weight");
+            assert!(net == before.0 && *opt.velocity() == before.1);
+        }
     }
 
     /// Every field of two optimisers, bit for bit.

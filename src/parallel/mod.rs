@@ -131,7 +131,7 @@ use rand::seq::SliceRandom;
 use crate::fit::{Engine, FitError, FitReport, Observer};
 use crate::loss::Loss;
 use crate::network::{Gradients, Label, Network, class_of};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, StepBounds};
 use crate::scalar::{Scalar, Vector, Zeroed};
 use crate::settings::{self, SettingError};
 use crate::tensors::Tensors;
@@ -181,6 +181,9 @@ pub struct Threads<N: Network> {
     round_trip: Option<Duration>,
     /// The threads the last call used.
     used: usize,
+    /// What the current call's steps know of the values they leave (see
+    /// [`StepBounds`]), made anew by each call.
+    bounds: StepBounds,
 }
 
 impl<N: Network> core::fmt::Debug for Threads<N> {
@@ -271,6 +274,7 @@ impl<N: Network> Threads<N> {
             plans: Vec::new(),
             round_trip: None,
             used: 1,
+            bounds: StepBounds::new(),
         }
     }
 
@@ -437,6 +441,7 @@ where
         let batch = B.max(1);
         let mut total = N::Scalar::ZERO;
         let mut first = 0;
+        self.bounds = StepBounds::new();
         while first * batch < data.len() {
             let rest = &data[first * batch..];
             let (one, last) = match self.plan(B) {
@@ -534,7 +539,15 @@ where
         };
         for (k, batch) in group.chunks(B.max(1)).enumerate() {
             let grads = &mut self.buffers[0];
-            let mean = train::step::<N, Target, B>(net, batch, loss, opt, grads, first + k)?;
+            let mean = train::step::<N, Target, B>(
+                net,
+                batch,
+                loss,
+                opt,
+                grads,
+                first + k,
+                &mut self.bounds,
+            )?;
             steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
             steps.warm.get_or_insert_with(Instant::now);
         }
@@ -562,7 +575,7 @@ where
         // while it computes its share; the first then takes them all, and
         // the network and the optimiser, for the step.
         let net = RwLock::new(net);
-        let opt = Mutex::new(opt);
+        let opt = Mutex::new((opt, &mut self.bounds));
         let buffers: Vec<Mutex<&mut Gradients<N>>> = self.buffers[..threads]
             .iter_mut()
             .map(|b| Mutex::new(&mut **b))
@@ -608,6 +621,7 @@ where
                     }
                     let mut net = net.write().ok()?;
                     let mut opt = opt.lock().ok()?;
+                    let (opt, bounds) = &mut *opt;
                     let mut guards = Vec::with_capacity(threads);
                     for buffer in &buffers {
                         guards.push(buffer.lock().ok()?);
@@ -616,7 +630,14 @@ where
                         guards.iter_mut().map(|g| &mut ***g).collect();
                     Some(crew.lead(|| {
                         add_up(&mut grads);
-                        train::take_step(&mut **net, &mut **opt, grads[0], sum * inv, first + k)
+                        train::take_step(
+                            &mut **net,
+                            &mut **opt,
+                            grads[0],
+                            sum * inv,
+                            first + k,
+                            bounds,
+                        )
                     }))
                 })();
                 crew.release(!matches!(step, Some(Ok(_))));

@@ -7,6 +7,7 @@
 use constnet::fit::EarlyStopping;
 use constnet::optim::{Cosine, Exponential, Scheduled, StepDecay, StepError};
 use constnet::prelude::*;
+use constnet::rand::seq::SliceRandom;
 
 /// Every scalar of every tensor, as bits: equal only if bit-identical.
 fn bits<T: Scalar, G: Tensors<T>>(value: &G) -> Vec<u64> {
@@ -323,6 +324,68 @@ macro_rules! guard_tests {
                 // At the ends of [0, 1] it trains.
                 let mut d = [([0.5 as T, 1.0], [1.0]), ([0.5, -1.0], [0.0])];
                 assert!(net.train_epoch::<2>(&mut d, &BinaryCrossEntropy, &mut opt, &mut SmallRng::seed_from_u64(0)).is_ok());
+            }
+
+            /// Epochs of batches of 1 against the same batches, one
+            /// `train_batch` call each, from the same start and shuffle:
+            /// within an epoch a step may be taken without its trial (when
+            /// bounds carried from the epoch's earlier steps show it stays
+            /// finite), while every `train_batch` call tries its step. The
+            /// two agree bit for bit after every step, and on the step
+            /// refused, if one is. Returns the index, in its epoch, of the
+            /// step refused.
+            fn epoch_against_batches(opt: Sgd<Net>) -> Option<usize> {
+                let mut d: Vec<([T; 2], [T; 1])> =
+                    (0..8).map(|i| ([i as T / 4.0 - 1.0, 0.5], [(i % 3) as T])).collect();
+                let mut each = d.clone();
+                let (mut net, mut alone) = (net(), net());
+                let (mut opt_epoch, mut opt_alone) = (opt.clone(), opt);
+                let mut rng = SmallRng::seed_from_u64(5);
+                for _ in 0..100 {
+                    let mut same = rng.clone();
+                    let result = net.train_epoch::<1>(&mut d, &Mse, &mut opt_epoch, &mut rng);
+                    each.shuffle(&mut same);
+                    let refused = each
+                        .iter()
+                        .position(|&sample| alone.train_batch::<1>(&[sample], &Mse, &mut opt_alone).is_err());
+                    assert!(bits(net.layers()) == bits(alone.layers()), "the parameters differ");
+                    assert!(sgd_state(&opt_epoch) == sgd_state(&opt_alone), "the velocities differ");
+                    match result {
+                        Ok(_) => assert_eq!(refused, None),
+                        Err(TrainError::Diverged { batch, .. }) => {
+                            assert_eq!(refused, Some(batch));
+                            return refused;
+                        }
+                        Err(err) => panic!("{err}"),
+                    }
+                }
+                None
+            }
+
+            #[test]
+            fn steps_within_an_epoch_are_the_steps_of_single_batches() {
+                // Every form of momentum, with and without weight decay and
+                // clipping: learning, and then a rate and momentum under
+                // which the parameters grow until a step would overflow, in
+                // the middle of an epoch.
+                let forms = |lr: T, alpha: T| {
+                    let sgd = Sgd::<Net>::new(lr).unwrap();
+                    [
+                        sgd.clone().momentum(alpha).unwrap(),
+                        sgd.clone().nesterov(alpha).unwrap(),
+                        sgd.clone().momentum(alpha).unwrap().pytorch_form(),
+                        sgd.clone().nesterov(alpha).unwrap().pytorch_form(),
+                        sgd.clone().momentum(alpha).unwrap().weight_decay(0.5).unwrap(),
+                        sgd.clone().nesterov(alpha).unwrap().clip_norm(1.0).unwrap(),
+                    ]
+                };
+                for opt in forms(0.05, 0.9) {
+                    assert_eq!(epoch_against_batches(opt), None);
+                }
+                for opt in forms(T::MAX.sqrt(), 0.99) {
+                    let refused = epoch_against_batches(opt);
+                    assert!(refused.is_some_and(|step| step > 0), "refused at {refused:?}");
+                }
             }
 
             #[test]
