@@ -13,7 +13,8 @@
 //! optimiser step), then a table of medians with the ratio to the baseline
 //! and the arithmetic rate in GFLOP/s (6 flops per weight per trained
 //! sample, 2 per inferred sample), next to the machine's f32 FMA peak
-//! measured by the `peak` benchmarks of the same run (see `peak.rs`).
+//! measured by the `peak` benchmarks of the same run (see `peak/mod.rs`),
+//! and the bound that one core's L2 reads put on W3 one sample at a time.
 //! Inputs are synthetic and seeded, the same for both sides, and both start
 //! from the same weights.
 //!
@@ -615,6 +616,15 @@ fn summary(dir: &Path) {
             ratio(best, best_base),
             best * flops,
             percent(best * flops, &best_peak),
+        );
+    }
+    if let Some(read) = peak::measured_l2_read(dir, best_ns) {
+        println!(
+            "L2 read, one thread: {:.0} GB/s from the fastest sample; W3 one sample at a time \
+             reads its first layer's {} bytes per sample, so at most {:.3e} samples/s",
+            read * 1e-9,
+            peak::L2_BYTES,
+            read / peak::L2_BYTES as f64
         );
     }
 }

@@ -9,6 +9,12 @@
 //! `L` lanes counts as `2 L` flops. It is run with 512-bit vectors
 //! (AVX-512F) and 256-bit vectors (AVX2 + FMA) where the processor has
 //! them; the higher of the two is the peak.
+//!
+//! `read L2` measures the other limit of inference one sample at a time:
+//! how fast one core reads `L2_BYTES` (W3's first layer, 784 × 128 `f32`,
+//! more than L1 holds, less than L2) again and again, summed in 512-bit
+//! vectors with eight accumulators. Every sample of W3 reads those
+//! weights once.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -19,6 +25,8 @@ use criterion::{Criterion, Throughput};
 const ACC: usize = 12;
 /// Loop iterations per benchmark iteration.
 const ITERS: u64 = 4096;
+/// The bytes `read L2` reads per iteration: W3's first weight matrix.
+pub const L2_BYTES: usize = 784 * 128 * 4;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -34,6 +42,23 @@ mod x86 {
         for _ in 0..ITERS {
             for a in &mut acc {
                 *a = _mm512_fmadd_ps(*a, m, c);
+            }
+        }
+        let sum = acc
+            .iter()
+            .fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
+        _mm512_reduce_add_ps(sum)
+    }
+
+    /// The sum of `xs` (a multiple of 128 values), read in 512-bit
+    /// vectors into eight independent sums.
+    #[target_feature(enable = "avx512f")]
+    pub fn read512(xs: &[f32]) -> f32 {
+        let mut acc = [_mm512_setzero_ps(); 8];
+        for chunk in xs.chunks_exact(128) {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: `chunk` has 128 values; this reads 16 from 16 k.
+                *a = _mm512_add_ps(*a, unsafe { _mm512_loadu_ps(chunk.as_ptr().add(16 * k)) });
             }
         }
         let sum = acc
@@ -80,8 +105,22 @@ pub fn bench(c: &mut Criterion) {
                 b.iter(|| unsafe { x86::fma256(black_box(0.999_999), black_box(1e-6)) })
             });
         }
+        if std::is_x86_feature_detected!("avx512f") {
+            let xs = vec![1.0f32; L2_BYTES / 4];
+            group.throughput(Throughput::Bytes(L2_BYTES as u64));
+            group.bench_function("read L2", |b| {
+                // SAFETY: the processor has AVX-512F (checked just above).
+                b.iter(|| unsafe { x86::read512(black_box(&xs)) })
+            });
+        }
     }
     group.finish();
+}
+
+/// The bytes per second `read L2` measured, from the time per iteration
+/// that `time` reads.
+pub fn measured_l2_read(dir: &Path, time: fn(&Path, &str, &str) -> Option<f64>) -> Option<f64> {
+    Some(L2_BYTES as f64 / (time(dir, "peak", "read L2")? * 1e-9))
 }
 
 /// The higher of the measured peaks, as (benchmark, GFLOP/s), from the
