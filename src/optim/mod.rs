@@ -382,22 +382,36 @@ fn bounded_step<N: Network, const K: usize>(
             return Ok(());
         }
     }
+    tried_step(net, grads, state, update, bounds)
+}
+
+/// A step of a training call that bounds do not cover (the call's first,
+/// or one whose values grew past them): tried first, with the stricter
+/// test that every result is at most `allowed`, which gives the next
+/// step its bounds; refused only if a result is not finite. Out of line:
+/// it is taken once per call, and a small network's loop stays small.
+#[inline(never)]
+fn tried_step<N: Network, const K: usize>(
+    net: &mut N,
+    grads: Grads<'_, N>,
+    state: [&mut Gradients<N>; K],
+    update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
+    bounds: &mut StepBounds,
+) -> Result<(), StepError> {
+    let (_, allowed) = limits::<N::Scalar>();
     let small = N::Scalar::from_f64(allowed);
     let within = first_refused(net, grads.get(), &state, update, move |x: N::Scalar| {
         x.abs() <= small
     })
     .is_none();
-    let result = if within {
+    if within {
         apply_all(net, grads, state, update);
+        bounds.last = Some([allowed; 3]);
         Ok(())
     } else {
         bounds.last = None;
         try_then_apply(net, grads, state, update)
-    };
-    if within {
-        bounds.last = Some([allowed; 3]);
     }
-    result
 }
 
 /// Whether every value of `grads` is at most `allowed` in magnitude (and

@@ -390,8 +390,13 @@ impl<T: Scalar> SgdRule<T> {
         bounds: Option<&mut StepBounds>,
     ) -> Result<(), StepError> {
         let lr = self.lr;
-        let (eta, lambda) = (lr.abs().as_f64(), self.weight_decay.abs().as_f64());
-        let gradient = move |p: f64, g: f64| g + lambda * p;
+        // The bound's constants, computed only where there is a bound.
+        let f64s = move |alpha: T| {
+            let (eta, lambda) = (lr.abs().as_f64(), self.weight_decay.abs().as_f64());
+            (alpha.abs().as_f64(), eta, move |p: f64, g: f64| {
+                g + lambda * p
+            })
+        };
         match (self.momentum, self.pytorch_form) {
             (Momentum::None, _) => update_all(
                 net,
@@ -402,82 +407,74 @@ impl<T: Scalar> SgdRule<T> {
                 },
                 unbounded(),
             ),
-            (Momentum::Classic(alpha), false) => {
-                let a = alpha.abs().as_f64();
-                update_all(
-                    net,
-                    grads,
-                    [velocity],
-                    move |p, g, [v]| {
-                        *v = alpha * *v - lr * grad(g, *p);
-                        *p += *v;
-                    },
-                    bounds.map(|b| {
-                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
-                            let v = a * v + eta * gradient(p, g);
-                            (p + v, [v])
-                        })
-                    }),
-                )
-            }
-            (Momentum::Nesterov(alpha), false) => {
-                let a = alpha.abs().as_f64();
-                update_all(
-                    net,
-                    grads,
-                    [velocity],
-                    move |p, g, [v]| {
-                        let step = lr * grad(g, *p);
-                        *v = alpha * *v - step;
-                        *p = *p + alpha * *v - step;
-                    },
-                    bounds.map(|b| {
-                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
-                            let step = eta * gradient(p, g);
-                            let v = a * v + step;
-                            (p + a * v + step, [v])
-                        })
-                    }),
-                )
-            }
-            (Momentum::Classic(alpha), true) => {
-                let a = alpha.abs().as_f64();
-                update_all(
-                    net,
-                    grads,
-                    [velocity],
-                    move |p, g, [v]| {
-                        *v = alpha * *v + grad(g, *p);
-                        *p -= lr * *v;
-                    },
-                    bounds.map(|b| {
-                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
-                            let v = a * v + gradient(p, g);
-                            (p + eta * v, [v])
-                        })
-                    }),
-                )
-            }
-            (Momentum::Nesterov(alpha), true) => {
-                let a = alpha.abs().as_f64();
-                update_all(
-                    net,
-                    grads,
-                    [velocity],
-                    move |p, g, [v]| {
-                        let g = grad(g, *p);
-                        *v = alpha * *v + g;
-                        *p -= lr * (g + alpha * *v);
-                    },
-                    bounds.map(|b| {
-                        (b, move |p: f64, g: f64, [v]: [f64; 1]| {
-                            let g = gradient(p, g);
-                            let v = a * v + g;
-                            (p + eta * (g + a * v), [v])
-                        })
-                    }),
-                )
-            }
+            (Momentum::Classic(alpha), false) => update_all(
+                net,
+                grads,
+                [velocity],
+                move |p, g, [v]| {
+                    *v = alpha * *v - lr * grad(g, *p);
+                    *p += *v;
+                },
+                bounds.map(|b| {
+                    let (a, eta, gradient) = f64s(alpha);
+                    (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                        let v = a * v + eta * gradient(p, g);
+                        (p + v, [v])
+                    })
+                }),
+            ),
+            (Momentum::Nesterov(alpha), false) => update_all(
+                net,
+                grads,
+                [velocity],
+                move |p, g, [v]| {
+                    let step = lr * grad(g, *p);
+                    *v = alpha * *v - step;
+                    *p = *p + alpha * *v - step;
+                },
+                bounds.map(|b| {
+                    let (a, eta, gradient) = f64s(alpha);
+                    (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                        let step = eta * gradient(p, g);
+                        let v = a * v + step;
+                        (p + a * v + step, [v])
+                    })
+                }),
+            ),
+            (Momentum::Classic(alpha), true) => update_all(
+                net,
+                grads,
+                [velocity],
+                move |p, g, [v]| {
+                    *v = alpha * *v + grad(g, *p);
+                    *p -= lr * *v;
+                },
+                bounds.map(|b| {
+                    let (a, eta, gradient) = f64s(alpha);
+                    (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                        let v = a * v + gradient(p, g);
+                        (p + eta * v, [v])
+                    })
+                }),
+            ),
+            (Momentum::Nesterov(alpha), true) => update_all(
+                net,
+                grads,
+                [velocity],
+                move |p, g, [v]| {
+                    let g = grad(g, *p);
+                    *v = alpha * *v + g;
+                    *p -= lr * (g + alpha * *v);
+                },
+                bounds.map(|b| {
+                    let (a, eta, gradient) = f64s(alpha);
+                    (b, move |p: f64, g: f64, [v]: [f64; 1]| {
+                        let g = gradient(p, g);
+                        let v = a * v + g;
+                        (p + eta * (g + a * v), [v])
+                    })
+                }),
+            ),
         }
     }
 }
