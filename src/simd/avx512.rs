@@ -3,7 +3,7 @@
 use core::arch::x86_64::*;
 
 use super::avx2::sum4_256;
-use super::tile::{Simd, all_finite_kernel, gemm_ab, gemm_nt, nn, tn};
+use super::tile::{Simd, all_finite_kernel, default_store_sums, gemm_ab, gemm_nt, nn, tn};
 
 #[derive(Clone, Copy)]
 pub(in crate::simd) struct V(__m512);
@@ -66,6 +66,73 @@ impl Simd for V {
             };
             sum4_256(fold(v[0]), fold(v[1]), fold(v[2]), fold(v[3]))
         }
+    }
+    #[inline(always)]
+    unsafe fn store_sums<const MR: usize, const NR: usize>(
+        acc: &[[Self; NR]; MR],
+        y: *mut f32,
+        ldy: usize,
+        bias: *const f32,
+    ) {
+        // SAFETY: AVX-512F is enabled; `y`'s rows `0..4` have 4 writable
+        // `f32`s and `bias` (unless null) 4 readable ones (the caller's
+        // guarantee with `MR = NR = 4`).
+        unsafe {
+            if MR == 4 && NR == 4 {
+                let sums = sums16(core::array::from_fn(|i| acc[i / 4][i % 4].0));
+                let sums = if bias.is_null() {
+                    sums
+                } else {
+                    _mm512_add_ps(sums, _mm512_broadcast_f32x4(_mm_loadu_ps(bias)))
+                };
+                _mm_storeu_ps(y, _mm512_castps512_ps128(sums));
+                _mm_storeu_ps(y.add(ldy), _mm512_extractf32x4_ps::<1>(sums));
+                _mm_storeu_ps(y.add(2 * ldy), _mm512_extractf32x4_ps::<2>(sums));
+                _mm_storeu_ps(y.add(3 * ldy), _mm512_extractf32x4_ps::<3>(sums));
+            } else {
+                default_store_sums(acc, y, ldy, bias);
+            }
+        }
+    }
+}
+
+/// The sums of the lanes of 16 vectors: lane `i` of the result is the sum
+/// of `v[i]`'s lanes, added by [`V::sum4`]'s tree (lanes `l` and `l + 8`,
+/// then neighbours, neighbouring pairs, the two halves), for 16 vectors at
+/// once: each level pairs lanes across two vectors with two permutes and
+/// adds them, with no horizontal add and no scalar.
+///
+/// # Safety
+///
+/// AVX-512F is enabled.
+#[inline(always)]
+unsafe fn sums16(v: [__m512; 16]) -> __m512 {
+    // SAFETY: AVX-512F is enabled (the caller's guarantee).
+    unsafe {
+        // Lanes 0..8 of a and of b, beside lanes 8..16 of each: the sum is
+        // a's eight folded lanes, then b's.
+        let fold = |a: __m512, b: __m512| {
+            _mm512_add_ps(
+                _mm512_shuffle_f32x4::<0b01_00_01_00>(a, b),
+                _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b),
+            )
+        };
+        // Lanes 2i and 2i + 1 of the 32 lanes of a then b, added: lane i.
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        let pairs = |a: __m512, b: __m512| {
+            _mm512_add_ps(
+                _mm512_permutex2var_ps(a, even, b),
+                _mm512_permutex2var_ps(a, odd, b),
+            )
+        };
+        // 8 lanes a vector, two vectors each.
+        let f: [__m512; 8] = core::array::from_fn(|i| fold(v[2 * i], v[2 * i + 1]));
+        // 4 lanes a vector, four vectors each.
+        let g: [__m512; 4] = core::array::from_fn(|i| pairs(f[2 * i], f[2 * i + 1]));
+        // 2 lanes a vector, eight vectors each.
+        let h = [pairs(g[0], g[1]), pairs(g[2], g[3])];
+        pairs(h[0], h[1])
     }
 }
 

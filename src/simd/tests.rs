@@ -197,22 +197,90 @@ fn a_sample_gives_the_same_bits_alone_and_in_a_batch() {
     let (m, n, k) = (7, 10, 37);
     let x = values(1, m * k);
     let w = values(2, n * k);
-    let bias = values(3, n);
     let mut batch = std::vec![0.0; m * n];
     let vectors = matmul_bt(&x, &w, None, &mut batch, (m, n, k));
     assert_eq!(vectors, level() != Level::Portable);
-    if !vectors {
-        return;
+
+    // Each set: whole tiles and the rows and columns after them, widths
+    // below, at and above the vector width, one input NaN.
+    type Bt = unsafe fn(*const f32, *const f32, *const f32, *mut f32, usize, usize, usize);
+    #[allow(unused_mut)]
+    let mut sets: Vec<(&str, Bt)> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            sets.push(("avx512", avx512::matmul_bt));
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            sets.push(("avx2", avx2::matmul_bt));
+        }
     }
-    let mut with_bias = std::vec![0.0; m * n];
-    matmul_bt(&x, &w, Some(&bias), &mut with_bias, (m, n, k));
-    for b in 0..m {
-        let mut one = std::vec![0.0; n];
-        matmul_bt(&x[b * k..(b + 1) * k], &w, None, &mut one, (1, n, k));
-        assert_eq!(one, batch[b * n..(b + 1) * n]);
-        // The bias is added to the finished sum: the same bits as after.
-        for o in 0..n {
-            assert_eq!(with_bias[b * n + o], one[o] + bias[o]);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (name, bt) in sets {
+        for (m, n, k) in [
+            (7, 10, 37),
+            (9, 17, 256),
+            (32, 16, 64),
+            (4, 4, 16),
+            (6, 3, 5),
+        ] {
+            let mut x = values((m * n + k) as u32, m * k);
+            x[k + 3] = f32::NAN;
+            let w = values(2, n * k);
+            let bias = values(3, n);
+            for bias in [core::ptr::null(), bias.as_ptr()] {
+                let what = std::format!("{name} m={m} n={n} k={k} bias={}", !bias.is_null());
+                let mut batch = std::vec![0.0; m * n];
+                // SAFETY: the set was detected; the lengths match.
+                unsafe { bt(x.as_ptr(), w.as_ptr(), bias, batch.as_mut_ptr(), m, n, k) };
+                assert!(batch[n..2 * n].iter().all(|v| v.is_nan()), "{what}");
+                for b in 0..m {
+                    let mut one = std::vec![0.0; n];
+                    // SAFETY: as above, one row of `x`.
+                    unsafe {
+                        bt(
+                            x[b * k..].as_ptr(),
+                            w.as_ptr(),
+                            bias,
+                            one.as_mut_ptr(),
+                            1,
+                            n,
+                            k,
+                        )
+                    };
+                    assert_eq!(
+                        bits(&one),
+                        bits(&batch[b * n..(b + 1) * n]),
+                        "{what} row {b}"
+                    );
+                    if bias.is_null() {
+                        continue;
+                    }
+                    // The bias is added to the finished sum: the same bits
+                    // as after.
+                    let mut sum = std::vec![0.0; n];
+                    // SAFETY: as above, without a bias.
+                    unsafe {
+                        bt(
+                            x[b * k..].as_ptr(),
+                            w.as_ptr(),
+                            core::ptr::null(),
+                            sum.as_mut_ptr(),
+                            1,
+                            n,
+                            k,
+                        );
+                    }
+                    for o in 0..n {
+                        // SAFETY: `bias` points to the `n` values of `bias`.
+                        let b_o = unsafe { *bias.add(o) };
+                        assert_eq!(one[o].to_bits(), (sum[o] + b_o).to_bits(), "{what} row {b}");
+                    }
+                }
+            }
         }
     }
 }

@@ -31,13 +31,79 @@ pub(super) trait Simd: Copy {
     unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self;
     /// The sum of the lanes of each of four vectors.
     unsafe fn sum4(v: [Self; 4]) -> [f32; 4];
+
+    /// Writes the sums of the lanes of a tile of accumulators:
+    /// `y[r · ldy + j] = Σ acc[r][j] (+ bias[j])`. Every sum is added up by
+    /// [`sum4`](Simd::sum4)'s tree, whatever the tile; without a bias the
+    /// sum is stored as it is (adding `0.0` would turn a `-0.0` into
+    /// `0.0`). The default sums four vectors at a time with `sum4`; a set
+    /// may write a whole tile at once, by the same tree.
+    ///
+    /// # Safety
+    ///
+    /// As the trait's; rows `0..MR` of `y` (stride `ldy`) have `NR`
+    /// writable `f32`s, and `bias` (unless null) `NR` readable ones.
+    #[inline(always)]
+    unsafe fn store_sums<const MR: usize, const NR: usize>(
+        acc: &[[Self; NR]; MR],
+        y: *mut f32,
+        ldy: usize,
+        bias: *const f32,
+    ) {
+        // SAFETY: the caller's guarantee.
+        unsafe { default_store_sums(acc, y, ldy, bias) }
+    }
+}
+
+/// [`Simd::store_sums`]'s default: four vectors at a time by
+/// [`Simd::sum4`], each sum stored (with its bias added) on its own.
+///
+/// # Safety
+///
+/// As [`Simd::store_sums`].
+#[inline(always)]
+pub(super) unsafe fn default_store_sums<V: Simd, const MR: usize, const NR: usize>(
+    acc: &[[V; NR]; MR],
+    y: *mut f32,
+    ldy: usize,
+    bias: *const f32,
+) {
+    // SAFETY: the caller's guarantee: `y.add(r · ldy + j)` and
+    // `bias.add(j)` are in bounds for `r < MR`, `j < NR`.
+    unsafe {
+        for r in 0..MR {
+            let mut j = 0;
+            while j < NR {
+                let mut group = [V::zero(); 4];
+                for i in 0..4 {
+                    if j + i < NR {
+                        group[i] = acc[r][j + i];
+                    }
+                }
+                let sums = V::sum4(group);
+                for i in 0..4 {
+                    if j + i < NR {
+                        let out = y.add(r * ldy + j + i);
+                        *out = if bias.is_null() {
+                            sums[i]
+                        } else {
+                            sums[i] + *bias.add(j + i)
+                        };
+                    }
+                }
+                j += 4;
+            }
+        }
+    }
 }
 
 /// Dot products of `MR` rows of `x` (stride `ldx`) with `NR` rows of `w`
-/// (stride `ldw`), over `k` columns: `out[r][j] = x[r] · w[j]`.
+/// (stride `ldw`), over `k` columns, as vectors of partial sums: the lanes
+/// of `acc[r][j]` add up to `x[r] · w[j]`.
 ///
 /// Each lane sums every `LANES`-th product in order; the lanes are then
-/// added by the same tree whatever `MR` and `NR` are.
+/// added by the same tree whatever `MR` and `NR` are
+/// ([`Simd::store_sums`]).
 ///
 /// # Safety
 ///
@@ -50,7 +116,7 @@ unsafe fn tile_nt<V: Simd, const MR: usize, const NR: usize>(
     w: *const f32,
     ldw: usize,
     k: usize,
-) -> [[f32; NR]; MR] {
+) -> [[V; NR]; MR] {
     // SAFETY: the caller guarantees the features and that every row read
     // here has `k` readable columns; `c + LANES ≤ k` in the loop and the
     // masked load reads only the `k - c` columns left.
@@ -83,26 +149,7 @@ unsafe fn tile_nt<V: Simd, const MR: usize, const NR: usize>(
                 }
             }
         }
-        let mut out = [[0.0; NR]; MR];
-        for r in 0..MR {
-            let mut j = 0;
-            while j < NR {
-                let mut group = [V::zero(); 4];
-                for i in 0..4 {
-                    if j + i < NR {
-                        group[i] = acc[r][j + i];
-                    }
-                }
-                let sums = V::sum4(group);
-                for i in 0..4 {
-                    if j + i < NR {
-                        out[r][j + i] = sums[i];
-                    }
-                }
-                j += 4;
-            }
-        }
-        out
+        acc
     }
 }
 
@@ -126,34 +173,16 @@ unsafe fn outputs_nt<V: Simd, const MR: usize, const NR: usize>(
     // `y` (m × n).
     unsafe {
         let w = w.add(o0 * k);
-        let mut b = [0.0f32; NR];
-        if !bias.is_null() {
-            for j in 0..NR {
-                b[j] = *bias.add(o0 + j);
-            }
-        }
-        // Without a bias the sum is stored as it is (adding `0.0` would
-        // turn a `-0.0` into `0.0`).
-        let store = |row: *mut f32, out: &[f32; NR]| {
-            for j in 0..NR {
-                *row.add(j) = if bias.is_null() {
-                    out[j]
-                } else {
-                    out[j] + b[j]
-                };
-            }
-        };
+        let bias = if bias.is_null() { bias } else { bias.add(o0) };
         let mut b0 = 0;
         while b0 + MR <= m {
-            let out = tile_nt::<V, MR, NR>(x.add(b0 * k), k, w, k, k);
-            for r in 0..MR {
-                store(y.add((b0 + r) * n + o0), &out[r]);
-            }
+            let acc = tile_nt::<V, MR, NR>(x.add(b0 * k), k, w, k, k);
+            V::store_sums(&acc, y.add(b0 * n + o0), n, bias);
             b0 += MR;
         }
         while b0 < m {
-            let [out] = tile_nt::<V, 1, NR>(x.add(b0 * k), k, w, k, k);
-            store(y.add(b0 * n + o0), &out);
+            let acc = tile_nt::<V, 1, NR>(x.add(b0 * k), k, w, k, k);
+            V::store_sums(&acc, y.add(b0 * n + o0), n, bias);
             b0 += 1;
         }
     }
