@@ -192,6 +192,23 @@ fn all_finite_finds_every_nan_and_infinity() {
     }
 }
 
+/// `x · w` summed in the order the kernels document, one scalar at a
+/// time: lane `l` of `lanes` sums the products `i ≡ l (mod lanes)` in
+/// order by fused multiply-adds from `+0`; 16 lanes are folded to 8 (`l`
+/// with `l + 8`); then `((a₀ + a₁) + (a₂ + a₃)) + ((a₄ + a₅) + (a₆ + a₇))`.
+fn in_order(x: &[f32], w: &[f32], lanes: usize) -> f32 {
+    let mut acc = std::vec![0.0f32; lanes];
+    for (i, (&x, &w)) in x.iter().zip(w).enumerate() {
+        acc[i % lanes] = x.mul_add(w, acc[i % lanes]);
+    }
+    let a: Vec<f32> = if lanes == 16 {
+        (0..8).map(|l| acc[l] + acc[l + 8]).collect()
+    } else {
+        acc
+    };
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
+
 #[test]
 fn a_sample_gives_the_same_bits_alone_and_in_a_batch() {
     let (m, n, k) = (7, 10, 37);
@@ -202,24 +219,26 @@ fn a_sample_gives_the_same_bits_alone_and_in_a_batch() {
     assert_eq!(vectors, level() != Level::Portable);
 
     // Each set: whole tiles and the rows and columns after them, widths
-    // below, at and above the vector width, one input NaN.
+    // below, at and above the vector width, one input NaN; every other
+    // output has the bits of the documented order, summed here one scalar
+    // at a time.
     type Bt = unsafe fn(*const f32, *const f32, *const f32, *mut f32, usize, usize, usize);
     #[allow(unused_mut)]
-    let mut sets: Vec<(&str, Bt)> = Vec::new();
+    let mut sets: Vec<(&str, Bt, usize)> = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("fma")
         {
-            sets.push(("avx512", avx512::matmul_bt));
+            sets.push(("avx512", avx512::matmul_bt, 16));
         }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            sets.push(("avx2", avx2::matmul_bt));
+            sets.push(("avx2", avx2::matmul_bt, 8));
         }
     }
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    for (name, bt) in sets {
+    for (name, bt, lanes) in sets {
         for (m, n, k) in [
             (7, 10, 37),
             (9, 17, 256),
@@ -237,6 +256,18 @@ fn a_sample_gives_the_same_bits_alone_and_in_a_batch() {
                 // SAFETY: the set was detected; the lengths match.
                 unsafe { bt(x.as_ptr(), w.as_ptr(), bias, batch.as_mut_ptr(), m, n, k) };
                 assert!(batch[n..2 * n].iter().all(|v| v.is_nan()), "{what}");
+                for b in (0..m).filter(|&b| b != 1) {
+                    for o in 0..n {
+                        let x = &x[b * k..(b + 1) * k];
+                        let mut sum = in_order(x, &w[o * k..(o + 1) * k], lanes);
+                        if !bias.is_null() {
+                            // SAFETY: `bias` points to the `n` values of `bias`.
+                            sum += unsafe { *bias.add(o) };
+                        }
+                        let got = batch[b * n + o];
+                        assert_eq!(got.to_bits(), sum.to_bits(), "{what} y[{b}][{o}]");
+                    }
+                }
                 for b in 0..m {
                     let mut one = std::vec![0.0; n];
                     // SAFETY: as above, one row of `x`.
