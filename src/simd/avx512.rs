@@ -74,9 +74,10 @@ impl Simd for V {
         ldy: usize,
         bias: *const f32,
     ) {
-        // SAFETY: AVX-512F is enabled; `y`'s rows `0..4` have 4 writable
-        // `f32`s and `bias` (unless null) 4 readable ones (the caller's
-        // guarantee with `MR = NR = 4`).
+        // SAFETY: AVX-512F is enabled, and by the caller's guarantee rows
+        // `0..MR` of `y` have `NR` writable `f32`s and `bias` (unless null)
+        // `NR` readable ones: with `MR = NR = 4`, the four 128-bit stores
+        // and the 128-bit load of `bias` stay inside them.
         unsafe {
             if MR == 4 && NR == 4 {
                 let sums = sums16(core::array::from_fn(|i| acc[i / 4][i % 4].0));
