@@ -449,6 +449,18 @@ const ROWS: &[Row] = &[
         flops_per_weight: 6,
     },
     Row {
+        group: "W4",
+        bench: "predict b1",
+        weights: 199_168,
+        flops_per_weight: 2,
+    },
+    Row {
+        group: "W4",
+        bench: "predict b32",
+        weights: 199_168,
+        flops_per_weight: 2,
+    },
+    Row {
         group: "MNIST",
         bench: "train b32",
         weights: 203_264,
@@ -650,7 +662,7 @@ fn main() {
     w1(&mut c);
     classifier::<W2, 64>(&mut c, "W2", 2, &[64, 32, 10], true);
     classifier::<W3, 784>(&mut c, "W3", 3, &[784, 128, 10], true);
-    classifier::<W4, 256>(&mut c, "W4", 4, &[256, 256, 256, 256, 10], false);
+    classifier::<W4, 256>(&mut c, "W4", 4, &[256, 256, 256, 256, 10], true);
     classifier::<Mnist, 784>(&mut c, "MNIST", 5, &[784, 256, 10], false);
     c.final_summary();
     summary(&dir);
