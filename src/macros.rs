@@ -337,6 +337,19 @@ macro_rules! network {
                 $crate::Layer::backward(&self.layers, x, y, dy, trace, &mut grad.layers, dx)
             }
 
+            #[inline]
+            fn backward_overwrite<const __CONSTNET_B: usize>(
+                &self,
+                x: &[[$t; $input]; __CONSTNET_B],
+                y: &[Self::Output; __CONSTNET_B],
+                dy: &[Self::Output; __CONSTNET_B],
+                trace: &Self::Trace<{ __CONSTNET_B }>,
+                grad: &mut Self,
+                dx: ::core::option::Option<&mut [[$t; $input]; __CONSTNET_B]>,
+            ) {
+                $crate::Layer::backward_overwrite(&self.layers, x, y, dy, trace, &mut grad.layers, dx)
+            }
+
             fn layer(index: usize) -> ::core::option::Option<$crate::layer::LayerInfo> {
                 <$layers as $crate::Layer<[$t; $input]>>::layer(index)
             }

@@ -244,17 +244,32 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `W += dYᵀ X`: the sum over the batch of the outer products `dY[b] X[b]ᵀ`.
     #[inline]
     pub fn add_at_b<const B: usize>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
+        self.at_b::<B, true>(dy, x);
+    }
+
+    /// `W = dYᵀ X`, whatever `W` held: [`add_at_b`](Matrix::add_at_b) on a
+    /// zero matrix, with the same values, without reading `W`.
+    #[inline]
+    pub fn set_at_b<const B: usize>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
+        self.at_b::<B, false>(dy, x);
+    }
+
+    /// `W += dYᵀ X` with `ACC`, `W = dYᵀ X` without.
+    #[inline(always)]
+    fn at_b<const B: usize, const ACC: bool>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
         if vectorised(R, C)
             && T::simd_add_at_b(
                 dy.as_flattened(),
                 x.as_flattened(),
                 self.0.as_flattened_mut(),
-                B,
-                R,
-                C,
+                (B, R, C),
+                ACC,
             )
         {
             return;
+        }
+        if !ACC {
+            self.0.as_flattened_mut().fill(T::ZERO);
         }
         portable::add_at_b(self, dy, x);
     }

@@ -78,15 +78,15 @@ mod sealed {
         ) -> bool {
             false
         }
-        /// `w += dyᵀ x`: `dy` is `m × n`, `x` `m × k`, `w` `n × k`.
+        /// `w += dyᵀ x` when `acc`, `w = dyᵀ x` otherwise: `dy` is
+        /// `m × n`, `x` `m × k`, `w` `n × k`.
         #[inline(always)]
         fn simd_add_at_b(
             _dy: &[Self],
             _x: &[Self],
             _w: &mut [Self],
-            _m: usize,
-            _n: usize,
-            _k: usize,
+            _mnk: (usize, usize, usize),
+            _acc: bool,
         ) -> bool {
             false
         }
@@ -136,11 +136,10 @@ mod sealed {
             dy: &[f32],
             x: &[f32],
             w: &mut [f32],
-            m: usize,
-            n: usize,
-            k: usize,
+            mnk: (usize, usize, usize),
+            acc: bool,
         ) -> bool {
-            crate::simd::add_at_b(dy, x, w, m, n, k)
+            crate::simd::add_at_b(dy, x, w, mnk, acc)
         }
         #[inline(always)]
         fn simd_all_finite(xs: &[f32]) -> Option<bool> {

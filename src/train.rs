@@ -85,15 +85,15 @@ impl core::error::Error for TrainError {}
 /// [`Train::train_batch_with`] and [`Train::train_epoch_with`] fill it
 /// with each batch's gradient and take their step from it.
 ///
-/// [`Train::train_batch`] and [`Train::train_epoch`] make a zeroed
+/// [`Train::train_batch`] and [`Train::train_epoch`] make a
 /// [`Gradients<N>`] for each call, on the stack (or on the heap for an
 /// optimiser made with `boxed`). With this buffer instead, a
 /// micro-controller can keep the gradient in `.bss`, counted and placed by
-/// the linker, out of the stack, and no call zeroes it: it is zero between
-/// calls, because the optimiser's step zeroes each gradient as it reads it
-/// ([`Optimizer::step_and_clear`]), and a call that fails zeroes it before
-/// it returns. Its contents are not accessible, so nothing else can leave
-/// it otherwise.
+/// the linker, out of the stack, and no call zeroes it: each batch's
+/// backward pass writes the whole gradient over what the last one left
+/// ([`Layer::backward_overwrite`]), so
+/// what a buffer holds between calls never matters, and its contents are
+/// not accessible.
 ///
 /// [`new`](GradientBuffer::new) is `const`, so a buffer can be a
 /// `static`; a program that trains from one function can hold it as that
@@ -145,29 +145,6 @@ impl<N: Network> GradientBuffer<N> {
     #[cfg(feature = "alloc")]
     pub fn boxed() -> alloc::boxed::Box<Self> {
         crate::heap::zeroed_box()
-    }
-
-    /// The buffer, for one training call that keeps it zero between calls:
-    /// on an error, which may leave a gradient or old parameters in it,
-    /// it is zeroed before `train` returns.
-    #[inline(always)]
-    fn lend<R>(
-        &mut self,
-        train: impl FnOnce(&mut Gradients<N>) -> Result<R, TrainError>,
-    ) -> Result<R, TrainError> {
-        let result = train(&mut self.0);
-        if result.is_err() {
-            self.clear();
-        }
-        result
-    }
-
-    /// Zeroes the buffer. Out of line: only a failed step needs it.
-    #[cold]
-    #[inline(never)]
-    fn clear(&mut self) {
-        self.0
-            .for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
     }
 }
 
@@ -239,12 +216,11 @@ pub trait Train<Target>: Network {
 
     /// [`train_batch`](Train::train_batch) with a gradient buffer of the
     /// caller's (see [`GradientBuffer`]): the same step, bit for bit,
-    /// without a gradient made and zeroed for the call.
+    /// without a gradient made for the call.
     ///
     /// # Errors
     ///
-    /// As [`train_batch`](Train::train_batch); `grads` is zero after an
-    /// error too.
+    /// As [`train_batch`](Train::train_batch).
     fn train_batch_with<const B: usize>(
         &mut self,
         batch: &[(Self::Input, Target); B],
@@ -255,12 +231,11 @@ pub trait Train<Target>: Network {
 
     /// [`train_epoch`](Train::train_epoch) with a gradient buffer of the
     /// caller's (see [`GradientBuffer`]): the same shuffle and the same
-    /// steps, bit for bit, without a gradient made and zeroed for the call.
+    /// steps, bit for bit, without a gradient made for the call.
     ///
     /// # Errors
     ///
-    /// As [`train_epoch`](Train::train_epoch); `grads` is zero after an
-    /// error too.
+    /// As [`train_epoch`](Train::train_epoch).
     fn train_epoch_with<const B: usize>(
         &mut self,
         data: &mut [(Self::Input, Target)],
@@ -290,9 +265,6 @@ impl<N: Network, Target> Train<Target> for N {
         grads: &mut Gradients<N>,
     ) -> N::Scalar {
         checks::<N, Target, B>(loss);
-        // Zeroed tensor by tensor, in place: a boxed gradient may be larger
-        // than the stack, so no zero value of its type is built here.
-        grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
         batch_gradients::<N, Target, B>(self, batch, loss, grads)
     }
 
@@ -333,9 +305,15 @@ impl<N: Network, Target> Train<Target> for N {
         grads: &mut GradientBuffer<N>,
     ) -> Result<N::Scalar, TrainError> {
         checks::<N, Target, B>(loss);
-        grads.lend(|grads| {
-            step::<N, Target, B>(self, batch, loss, opt, grads, 0, &mut StepBounds::new())
-        })
+        step::<N, Target, B>(
+            self,
+            batch,
+            loss,
+            opt,
+            &mut grads.0,
+            0,
+            &mut StepBounds::new(),
+        )
     }
 
     fn train_epoch_with<const B: usize>(
@@ -351,7 +329,7 @@ impl<N: Network, Target> Train<Target> for N {
             return Err(TrainError::EmptyData);
         }
         data.shuffle(rng);
-        grads.lend(|grads| epoch::<N, Target, B>(self, data, loss, opt, grads))
+        epoch::<N, Target, B>(self, data, loss, opt, &mut grads.0)
     }
 
     fn mean_loss(
@@ -409,8 +387,8 @@ fn with_scratch<N: Network, O: Optimizer<N>, R>(
     O::scratch(|grads| f(opt, grads))
 }
 
-/// One step per batch of `B` of `data` (not empty), with `grads` zero on
-/// entry; the mean loss over the samples.
+/// One step per batch of `B` of `data` (not empty), each batch's gradient
+/// written into `grads`; the mean loss over the samples.
 #[inline(always)]
 pub(crate) fn epoch<N: Network, Target, const B: usize>(
     net: &mut N,
@@ -428,10 +406,9 @@ pub(crate) fn epoch<N: Network, Target, const B: usize>(
     Ok(total / N::Scalar::from_f64(data.len() as f64))
 }
 
-/// The gradient of one batch, checked, then applied. `grads` is zero on
-/// entry, and again after a step taken: the optimiser zeroes it as it
-/// reads it. `bounds` is the training call's (see
-/// [`Optimizer::step_and_clear_within`]).
+/// The gradient of one batch, written into `grads` (whatever it held),
+/// checked, then applied. `bounds` is the training call's (see
+/// [`Optimizer::step_and_discard_within`]).
 #[inline(always)]
 pub(crate) fn step<N: Network, Target, const B: usize>(
     net: &mut N,
@@ -448,8 +425,8 @@ pub(crate) fn step<N: Network, Target, const B: usize>(
 
 /// The step from a batch's gradient `grads` and mean loss `mean`: refused
 /// with [`TrainError::Diverged`] (batch `index`) when the loss is not
-/// finite or the optimiser refuses it; otherwise taken, and `grads`
-/// zeroed by the optimiser as it reads it.
+/// finite or the optimiser refuses it; otherwise taken. `grads` holds
+/// unspecified values afterwards (the optimiser's scratch).
 #[inline(always)]
 pub(crate) fn take_step<N: Network>(
     net: &mut N,
@@ -469,14 +446,14 @@ pub(crate) fn take_step<N: Network>(
     }
     // The optimiser refuses a step that would make anything non-finite,
     // which a non-finite gradient always would.
-    opt.step_and_clear_within(net, grads, bounds)
+    opt.step_and_discard_within(net, grads, bounds)
         .map_err(|refused| diverged(Some(refused.tensor)))?;
     Ok(mean)
 }
 
-/// The mean loss of up to `B` samples and its gradient, added to `grads`
-/// (zero on entry), through one forward and one backward pass over the
-/// whole batch. Rows past
+/// The mean loss of up to `B` samples and its gradient, written into
+/// `grads` (whatever it held), through one forward and one backward pass
+/// over the whole batch. Rows past
 /// `batch.len()` are zero and get a zero output gradient, so they add
 /// nothing to the parameter gradient.
 #[inline(always)]
@@ -490,11 +467,13 @@ fn batch_gradients<N: Network, Target, const B: usize>(
     let inv = N::Scalar::ONE / N::Scalar::from_f64(n as f64);
     // With B = 1 the batch has one sample and the mean is that sample:
     // no multiplication by 1 on the path from the output to the update.
-    summed_gradients::<N, Target, B>(net, batch, loss, (B > 1).then_some(inv), &mut grads.0) * inv
+    let scale = (B > 1).then_some(inv);
+    summed_gradients::<N, Target, B>(net, batch, loss, scale, &mut grads.0, false) * inv
 }
 
 /// The sum of the losses of `samples` (any number), and their gradient
-/// times `inv`, added to `grads`: one forward and one backward pass per
+/// times `inv`, written into `grads` (zero for no samples): one forward
+/// and one backward pass per
 /// chunk, of `B` samples while at least `B` are left, then of 16 or the
 /// largest power of two that fits (whose kernels run as fast per sample
 /// as a whole batch's). Used by multi-threaded training, where each
@@ -508,6 +487,10 @@ pub(crate) fn share_gradients<N: Network, Target, const B: usize>(
     inv: N::Scalar,
     grads: &mut N::Layers,
 ) -> N::Scalar {
+    if samples.is_empty() {
+        grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
+        return N::Scalar::ZERO;
+    }
     let mut total = N::Scalar::ZERO;
     let mut rest = samples;
     while !rest.is_empty() {
@@ -525,14 +508,17 @@ pub(crate) fn share_gradients<N: Network, Target, const B: usize>(
             2 => summed_gradients::<N, Target, 2>,
             _ => summed_gradients::<N, Target, 1>,
         };
-        total += gradients(net, chunk, loss, Some(inv), grads);
+        // The first chunk writes the gradient, the others add to it.
+        let add = rest.len() < samples.len();
+        total += gradients(net, chunk, loss, Some(inv), grads, add);
         rest = tail;
     }
     total
 }
 
 /// The sum of the losses of up to `B` samples and their gradient, each
-/// sample's times `inv` when it is given, added to `grads`.
+/// sample's times `inv` when it is given, added to `grads` if `add`,
+/// otherwise written into it (whatever it held).
 #[inline(always)]
 fn summed_gradients<N: Network, Target, const B: usize>(
     net: &N,
@@ -540,6 +526,7 @@ fn summed_gradients<N: Network, Target, const B: usize>(
     loss: &impl Loss<N::Output, Target>,
     inv: Option<N::Scalar>,
     grads: &mut N::Layers,
+    add: bool,
 ) -> N::Scalar {
     let layers = net.layers();
     let mut x = [<N::Input as Zeroed>::ZERO; B];
@@ -561,6 +548,10 @@ fn summed_gradients<N: Network, Target, const B: usize>(
         }
     }
 
-    layers.backward(&x, &y, &dy, &trace, grads, None);
+    if add {
+        layers.backward(&x, &y, &dy, &trace, grads, None);
+    } else {
+        layers.backward_overwrite(&x, &y, &dy, &trace, grads, None);
+    }
     total
 }

@@ -241,11 +241,20 @@ where
         grad: &mut Self,
         dx: Option<&mut [X; N]>,
     ) {
-        if Self::DEPTH <= INLINE_DEPTH {
-            self.backward_body(x, y, dy, trace, grad, dx);
-        } else {
-            self.backward_outlined(x, y, dy, trace, grad, dx);
-        }
+        self.backward_pass::<X, N, true>(x, y, dy, trace, grad, dx);
+    }
+
+    #[inline(always)]
+    fn backward_overwrite<const N: usize>(
+        &self,
+        x: &[X; N],
+        y: &[Self::Output; N],
+        dy: &[Self::Output; N],
+        trace: &Self::Trace<N>,
+        grad: &mut Self,
+        dx: Option<&mut [X; N]>,
+    ) {
+        self.backward_pass::<X, N, false>(x, y, dy, trace, grad, dx);
     }
 }
 
@@ -285,8 +294,31 @@ impl<A, B> Chain<A, B> {
         self.forward_body(x, y, trace);
     }
 
+    /// The backward pass of both parts: each adds its parameter gradient
+    /// with `ACC` ([`Layer::backward`]), writes it without
+    /// ([`Layer::backward_overwrite`]).
     #[inline(always)]
-    fn backward_body<X: Vector, const N: usize>(
+    fn backward_pass<X: Vector, const N: usize, const ACC: bool>(
+        &self,
+        x: &[X; N],
+        y: &[B::Output; N],
+        dy: &[B::Output; N],
+        trace: &<Self as Layer<X>>::Trace<N>,
+        grad: &mut Self,
+        dx: Option<&mut [X; N]>,
+    ) where
+        A: Layer<X>,
+        B: Layer<A::Output>,
+    {
+        if <Self as Layer<X>>::DEPTH <= INLINE_DEPTH {
+            self.backward_body::<X, N, ACC>(x, y, dy, trace, grad, dx);
+        } else {
+            self.backward_outlined::<X, N, ACC>(x, y, dy, trace, grad, dx);
+        }
+    }
+
+    #[inline(always)]
+    fn backward_body<X: Vector, const N: usize, const ACC: bool>(
         &self,
         x: &[X; N],
         y: &[B::Output; N],
@@ -301,14 +333,20 @@ impl<A, B> Chain<A, B> {
         // The gradient with respect to the activation between the layers:
         // the running product of the chain rule at this point.
         let mut dmid = [<A::Output as crate::Zeroed>::ZERO; N];
-        self.1
-            .backward(&trace.mid, y, dy, &trace.b, &mut grad.1, Some(&mut dmid));
-        self.0
-            .backward(x, &trace.mid, &dmid, &trace.a, &mut grad.0, dx);
+        let (mid, dmid_out) = (&trace.mid, Some(&mut dmid));
+        if ACC {
+            self.1.backward(mid, y, dy, &trace.b, &mut grad.1, dmid_out);
+            self.0.backward(x, mid, &dmid, &trace.a, &mut grad.0, dx);
+        } else {
+            self.1
+                .backward_overwrite(mid, y, dy, &trace.b, &mut grad.1, dmid_out);
+            self.0
+                .backward_overwrite(x, mid, &dmid, &trace.a, &mut grad.0, dx);
+        }
     }
 
     #[inline(never)]
-    fn backward_outlined<X: Vector, const N: usize>(
+    fn backward_outlined<X: Vector, const N: usize, const ACC: bool>(
         &self,
         x: &[X; N],
         y: &[B::Output; N],
@@ -320,6 +358,6 @@ impl<A, B> Chain<A, B> {
         A: Layer<X>,
         B: Layer<A::Output>,
     {
-        self.backward_body(x, y, dy, trace, grad, dx);
+        self.backward_body::<X, N, ACC>(x, y, dy, trace, grad, dx);
     }
 }

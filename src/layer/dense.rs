@@ -77,6 +77,34 @@ impl<T: Scalar, const I: usize, const O: usize> Dense<T, I, O> {
     pub fn fill_random<R: Rng + ?Sized>(&mut self, rng: &mut R, init: Init) {
         super::init::randomize::<[T; I], _, _>(self, rng, init);
     }
+
+    /// The backward pass, adding the parameter gradient to `grad` with
+    /// `ACC`, writing it over `grad` without.
+    #[inline(always)]
+    fn backward_with<const B: usize, const ACC: bool>(
+        &self,
+        x: &[[T; I]; B],
+        dy: &[[T; O]; B],
+        grad: &mut Self,
+        dx: Option<&mut [[T; I]; B]>,
+    ) {
+        // Second kind: with respect to the parameters, stored.
+        if ACC {
+            grad.weight.add_at_b(dy, x);
+        } else {
+            grad.weight.set_at_b(dy, x);
+            grad.bias = [T::ZERO; O];
+        }
+        for db in dy {
+            for (g, &d) in grad.bias.iter_mut().zip(db) {
+                *g += d;
+            }
+        }
+        // First kind: with respect to the input, carried back.
+        if let Some(dx) = dx {
+            self.weight.matmul(dy, dx);
+        }
+    }
 }
 
 impl LayerKind {
@@ -140,17 +168,20 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<[T; I]> for Dense<T, I, O>
         grad: &mut Self,
         dx: Option<&mut [[T; I]; B]>,
     ) {
-        // Second kind: with respect to the parameters, stored.
-        grad.weight.add_at_b(dy, x);
-        for db in dy {
-            for (g, &d) in grad.bias.iter_mut().zip(db) {
-                *g += d;
-            }
-        }
-        // First kind: with respect to the input, carried back.
-        if let Some(dx) = dx {
-            self.weight.matmul(dy, dx);
-        }
+        self.backward_with::<B, true>(x, dy, grad, dx);
+    }
+
+    #[inline]
+    fn backward_overwrite<const B: usize>(
+        &self,
+        x: &[[T; I]; B],
+        _y: &[[T; O]; B],
+        dy: &[[T; O]; B],
+        _: &(),
+        grad: &mut Self,
+        dx: Option<&mut [[T; I]; B]>,
+    ) {
+        self.backward_with::<B, false>(x, dy, grad, dx);
     }
 
     /// `Dense<I, O>`, as `network!` takes it.

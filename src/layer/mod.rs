@@ -242,6 +242,29 @@ pub trait Layer<X: Vector>: Tensors<X::Scalar> + bytemuck::Zeroable + Clone {
         }
     }
 
+    /// [`backward`](Layer::backward), except that the gradient with
+    /// respect to the parameters **replaces** what `grad` held instead of
+    /// being added to it. Training calls this once per batch, so that no
+    /// pass over the memory has to zero the gradient first.
+    ///
+    /// By default, zeroes `grad`'s tensors, then calls `backward`. A layer
+    /// whose kernels can write its gradient directly overrides it (a dense
+    /// layer writes `dW = dYᵀ X` without reading the old values); the
+    /// values must be those of the default, bit for bit.
+    #[inline]
+    fn backward_overwrite<const B: usize>(
+        &self,
+        x: &[X; B],
+        y: &[Self::Output; B],
+        dy: &[Self::Output; B],
+        trace: &Self::Trace<B>,
+        grad: &mut Self,
+        dx: Option<&mut [X; B]>,
+    ) {
+        grad.for_each_tensor_mut(&mut |_, tensor| tensor.fill(X::Scalar::ZERO));
+        self.backward(x, y, dy, trace, grad, dx);
+    }
+
     /// How many layers there are in the list (1 for a single layer).
     const LAYERS: usize = 1;
 

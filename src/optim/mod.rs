@@ -89,42 +89,40 @@ pub trait Optimizer<N: Network> {
     /// high for the parameters' range); nothing is changed then.
     fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), StepError>;
 
-    /// [`step`](Optimizer::step), then sets `grads` to zero for the next
-    /// batch to fill. Training calls this. The default does the two in
-    /// turn; constnet's optimisers zero each gradient as they read it, in
-    /// the same pass over the memory. On an error the network and the
-    /// optimiser are unchanged, as with `step`, but `grads` holds
-    /// unspecified values (plain SGD keeps the old parameters there while
-    /// it tries the step).
+    /// [`step`](Optimizer::step) from a gradient that is not needed
+    /// afterwards: the step may use `grads` as scratch, leaving
+    /// unspecified values there, whether it is taken or refused (plain SGD
+    /// keeps the old parameters there while it checks its results, and
+    /// needs no other copy). Training calls this: each batch's backward
+    /// pass writes the whole gradient again. The network and the
+    /// optimiser change exactly as with `step`. The default calls `step`.
     ///
     /// # Errors
     ///
     /// As [`step`](Optimizer::step).
-    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
-        self.step(net, grads)?;
-        grads.for_each_tensor_mut(&mut |_, tensor| tensor.fill(N::Scalar::ZERO));
-        Ok(())
+    fn step_and_discard(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.step(net, grads)
     }
 
-    /// [`step_and_clear`](Optimizer::step_and_clear) as one step of a
+    /// [`step_and_discard`](Optimizer::step_and_discard) as one step of a
     /// training call, which passes every step of the call the same
     /// `bounds`: what the call's earlier steps have learnt of the values
     /// they leave, which nothing else can change while the call lasts.
     /// Only the crate can make a [`StepBounds`]. The default ignores it.
     #[doc(hidden)]
-    fn step_and_clear_within(
+    fn step_and_discard_within(
         &mut self,
         net: &mut N,
         grads: &mut Gradients<N>,
         bounds: &mut StepBounds,
     ) -> Result<(), StepError> {
         let _ = bounds;
-        self.step_and_clear(net, grads)
+        self.step_and_discard(net, grads)
     }
 
-    /// Runs `f` with a zeroed gradient buffer for training to fill before
-    /// each step: on the stack by default, on the heap for an optimiser
-    /// whose state is there (made with `boxed`).
+    /// Runs `f` with a gradient buffer for training to write each batch's
+    /// gradient into: on the stack by default, on the heap for an
+    /// optimiser whose state is there (made with `boxed`).
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R
     where
         Self: Sized,
@@ -298,13 +296,14 @@ impl<F: Fn(f64, f64, [f64; K]) -> (f64, [f64; K]) + Copy, const K: usize> Bound<
 const SHORT: usize = 64;
 
 /// The gradient an optimiser's update reads: borrowed by
-/// [`Optimizer::step`], or lent by training, which wants it back zeroed
-/// ([`Optimizer::step_and_clear`]).
+/// [`Optimizer::step`], or lent by training, which does not read it again
+/// ([`Optimizer::step_and_discard`]).
 pub(crate) enum Grads<'a, N: Network> {
     /// Read only.
     Keep(&'a Gradients<N>),
-    /// Read, then zeroed, element by element, once the step is certain.
-    Clear(&'a mut Gradients<N>),
+    /// Read, and free to be overwritten: a step without state keeps the
+    /// old parameters there while it checks its results.
+    Scratch(&'a mut Gradients<N>),
 }
 
 impl<N: Network> Grads<'_, N> {
@@ -312,12 +311,12 @@ impl<N: Network> Grads<'_, N> {
     pub(crate) fn get(&self) -> &Gradients<N> {
         match self {
             Grads::Keep(grads) => grads,
-            Grads::Clear(grads) => grads,
+            Grads::Scratch(grads) => grads,
         }
     }
 }
 
-/// [`checked_update`], with the gradient kept or zeroed; within a
+/// [`checked_update`], with the gradient kept or lent as scratch; within a
 /// training call, with the call's `bounds` and the rule's [`Bound`].
 ///
 /// With bounds known from the call's last step, a step whose gradients are
@@ -343,7 +342,7 @@ pub(crate) fn update_all<N: Network, const K: usize>(
     use crate::simd::vectorized;
 
     if K == 0
-        && let Grads::Clear(grads) = &mut grads
+        && let Grads::Scratch(grads) = &mut grads
     {
         return stash_update(net, grads, update);
     }
@@ -472,38 +471,28 @@ fn first_refused<N: Network, const K: usize>(
 #[inline(always)]
 fn apply_all<N: Network, const K: usize>(
     net: &mut N,
-    mut grads: Grads<'_, N>,
+    grads: Grads<'_, N>,
     mut state: [&mut Gradients<N>; K],
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
 ) {
     for i in (0..<N::Layers as Tensors<N::Scalar>>::COUNT).rev() {
         let p = net.layers_mut().tensor_mut(i);
         let (n, s) = (p.len(), state.each_mut().map(|s| s.tensor_mut(i)));
-        match &mut grads {
-            Grads::Keep(grads) => in_parts(
-                (p, &grads.tensor(i)[..n], s),
-                #[inline(always)]
-                |(p, g, s)| {
-                    apply(p, g, s, update);
-                    true
-                },
-            ),
-            Grads::Clear(grads) => in_parts(
-                (p, &mut grads.tensor_mut(i)[..n], s),
-                #[inline(always)]
-                |(p, g, s)| {
-                    apply(p, g, s, update);
-                    true
-                },
-            ),
-        };
+        in_parts(
+            (p, &grads.get().tensor(i)[..n], s),
+            #[inline(always)]
+            |(p, g, s)| {
+                apply(p, g, s, update);
+                true
+            },
+        );
     }
 }
 
-/// [`update_all`] for a rule without state, on a gradient that will be
-/// zeroed: one pass that applies the update and keeps each old parameter
-/// in its gradient's place, then zeroes the gradient, or puts every
-/// parameter back if one went non-finite.
+/// [`update_all`] for a rule without state, on a gradient lent as
+/// scratch: one pass that applies the update and keeps each old parameter
+/// in its gradient's place, then, if a parameter went non-finite, puts
+/// every parameter back.
 #[inline(always)]
 fn stash_update<N: Network, const K: usize>(
     net: &mut N,
@@ -529,10 +518,7 @@ fn stash_update<N: Network, const K: usize>(
         }
     });
     match first_bad {
-        None => {
-            grads.for_each_tensor_mut(&mut |_, g| g.fill(N::Scalar::ZERO));
-            Ok(())
-        }
+        None => Ok(()),
         Some(index) => {
             put_back(net, grads);
             Err(refused::<N>(index))
@@ -711,43 +697,22 @@ fn accepts<T: Scalar, const K: usize>(
 }
 
 /// `update` on every parameter of one tensor, in place, with the gradient
-/// `g` of `n` values read through [`Take`].
+/// `g`.
 #[inline(always)]
 fn apply<T: Scalar, const K: usize>(
     p: &mut [T],
-    mut g: impl Take<T>,
+    g: &[T],
     s: [&mut [T]; K],
     update: impl Fn(&mut T, T, &mut [T; K]) + Copy + Sync,
 ) {
     let n = p.len();
-    let s = s.map(|s| &mut s[..n]);
+    let (g, s) = (&g[..n], s.map(|s| &mut s[..n]));
     for j in 0..n {
         let mut sj: [T; K] = core::array::from_fn(|k| s[k][j]);
-        update(&mut p[j], g.take(j), &mut sj);
+        update(&mut p[j], g[j], &mut sj);
         for k in 0..K {
             s[k][j] = sj[k];
         }
-    }
-}
-
-/// A gradient tensor as an update reads it: kept (`&[T]`), or zeroed as it
-/// is read (`&mut [T]`), while it is in cache.
-trait Take<T> {
-    /// Value `j`.
-    fn take(&mut self, j: usize) -> T;
-}
-
-impl<T: Copy> Take<T> for &[T] {
-    #[inline(always)]
-    fn take(&mut self, j: usize) -> T {
-        self[j]
-    }
-}
-
-impl<T: Scalar> Take<T> for &mut [T] {
-    #[inline(always)]
-    fn take(&mut self, j: usize) -> T {
-        core::mem::replace(&mut self[j], T::ZERO)
     }
 }
 

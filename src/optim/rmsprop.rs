@@ -227,8 +227,8 @@ impl<N: Network, S: State<N>> Optimizer<N> for RmsProp<N, S> {
         self.update(net, Grads::Keep(grads))
     }
 
-    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
-        self.update(net, Grads::Clear(grads))
+    fn step_and_discard(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Scratch(grads))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {

@@ -224,17 +224,17 @@ where
         self.scheduled(|inner| inner.step(net, grads))
     }
 
-    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
-        self.scheduled(|inner| inner.step_and_clear(net, grads))
+    fn step_and_discard(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.scheduled(|inner| inner.step_and_discard(net, grads))
     }
 
-    fn step_and_clear_within(
+    fn step_and_discard_within(
         &mut self,
         net: &mut N,
         grads: &mut Gradients<N>,
         bounds: &mut StepBounds,
     ) -> Result<(), StepError> {
-        self.scheduled(|inner| inner.step_and_clear_within(net, grads, bounds))
+        self.scheduled(|inner| inner.step_and_discard_within(net, grads, bounds))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {

@@ -315,18 +315,18 @@ impl<N: Network, S: State<N>> Optimizer<N> for Sgd<N, S> {
     }
 
     #[inline(always)]
-    fn step_and_clear(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
-        self.update(net, Grads::Clear(grads), None)
+    fn step_and_discard(&mut self, net: &mut N, grads: &mut Gradients<N>) -> Result<(), StepError> {
+        self.update(net, Grads::Scratch(grads), None)
     }
 
     #[inline(always)]
-    fn step_and_clear_within(
+    fn step_and_discard_within(
         &mut self,
         net: &mut N,
         grads: &mut Gradients<N>,
         bounds: &mut StepBounds,
     ) -> Result<(), StepError> {
-        self.update(net, Grads::Clear(grads), Some(bounds))
+        self.update(net, Grads::Scratch(grads), Some(bounds))
     }
 
     fn scratch<R>(f: impl FnOnce(&mut Gradients<N>) -> R) -> R {
@@ -540,11 +540,11 @@ mod tests {
             net.layers_mut().weight.0 = [[1.0]];
             let mut bounds = StepBounds::new();
             let mut grads: Gradients<OneF32> = Zeroed::ZERO;
-            opt.step_and_clear_within(&mut net, &mut grads, &mut bounds)
+            opt.step_and_discard_within(&mut net, &mut grads, &mut bounds)
                 .unwrap();
             grads.0.weight.0 = [[8.0]];
             let before = (net.clone(), opt.velocity().clone());
-            let err = opt.step_and_clear_within(&mut net, &mut grads, &mut bounds);
+            let err = opt.step_and_discard_within(&mut net, &mut grads, &mut bounds);
             assert_eq!(err.unwrap_err().tensor.name, "weight");
             assert!(net == before.0 && *opt.velocity() == before.1);
         }

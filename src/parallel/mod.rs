@@ -171,10 +171,9 @@ pub struct Threads<N: Network> {
     fixed: bool,
     /// The pool, started on the first parallel call.
     pool: Option<rayon::ThreadPool>,
-    /// One zero gradient buffer per thread, between calls.
+    /// One gradient buffer per thread, which each batch's backward pass
+    /// writes over.
     buffers: Vec<Box<Gradients<N>>>,
-    /// Whether a call was interrupted (a panic) with buffers not zeroed.
-    dirty: bool,
     /// What was measured, or chosen, for each batch size.
     plans: Vec<(usize, Plan)>,
     /// The measured cost of waking every thread of the pool and waiting.
@@ -270,7 +269,6 @@ impl<N: Network> Threads<N> {
             fixed,
             pool: None,
             buffers: Vec::new(),
-            dirty: false,
             plans: Vec::new(),
             round_trip: None,
             used: 1,
@@ -363,14 +361,8 @@ impl<N: Network> Threads<N> {
         self.pool.as_ref()
     }
 
-    /// Buffers for `count` threads, all zero.
+    /// Buffers for `count` threads.
     fn ready(&mut self) {
-        if self.dirty {
-            for buffer in &mut self.buffers {
-                buffer.for_each_tensor_mut(&mut |_, t| t.fill(N::Scalar::ZERO));
-            }
-            self.dirty = false;
-        }
         while self.buffers.len() < self.count.max(1) {
             self.buffers.push(Gradients::boxed());
         }
@@ -505,17 +497,11 @@ where
         } else {
             1
         };
-        self.dirty = true;
         let result = if threads == 1 {
             self.alone::<B, Target>(net, group, loss, opt, first)
         } else {
             self.shared::<B, Target>(threads, net, group, loss, opt, first)
         };
-        if result.is_err() {
-            // The optimiser leaves unspecified values when it refuses.
-            self.buffers[0].for_each_tensor_mut(&mut |_, t| t.fill(N::Scalar::ZERO));
-        }
-        self.dirty = false;
         // The threads with a share of the last batch.
         let last = group.len() - (group.len() - 1) / batch * batch;
         self.used = threads.min(last);
@@ -1013,9 +999,9 @@ fn for_outputs<N: Network, S>(
     }
 }
 
-/// Adds every buffer after the first into the first, in their order,
-/// zeroing them: each large tensor a piece per thread (the same pieces
-/// the optimiser steps), on the crew's threads.
+/// Adds every buffer after the first into the first, in their order: each
+/// large tensor a piece per thread (the same pieces the optimiser steps),
+/// on the crew's threads.
 fn add_up<N: Network>(buffers: &mut [&mut Gradients<N>]) {
     let Some((first, rest)) = buffers.split_first_mut() else {
         return;
@@ -1023,22 +1009,21 @@ fn add_up<N: Network>(buffers: &mut [&mut Gradients<N>]) {
     for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
         let sum = first.tensor_mut(i);
         for other in rest.iter_mut() {
-            crate::optim::in_parts((&mut *sum, other.tensor_mut(i)), |(sum, part)| {
-                add_and_clear(sum, part);
+            crate::optim::in_parts((&mut *sum, other.tensor(i)), |(sum, part)| {
+                add(sum, part);
                 true
             });
         }
     }
 }
 
-/// `sum += part`, then `part = 0`, element by element.
-fn add_and_clear<T: Scalar>(sum: &mut [T], part: &mut [T]) {
+/// `sum += part`, element by element.
+fn add<T: Scalar>(sum: &mut [T], part: &[T]) {
     crate::simd::vectorized(
         #[inline(always)]
         || {
-            for (s, p) in sum.iter_mut().zip(part.iter_mut()) {
+            for (s, p) in sum.iter_mut().zip(part) {
                 *s += *p;
-                *p = T::ZERO;
             }
         },
     );

@@ -122,14 +122,15 @@ pub(in crate::simd) unsafe fn matmul(
     }
 }
 
-/// [`super::add_at_b`] with AVX2.
+/// [`super::add_at_b`] with AVX2: `w += dyᵀ x` with `ACC`, `w = dyᵀ x`
+/// without (whatever `w` held).
 ///
 /// # Safety
 ///
 /// The processor has AVX2 and FMA; `dy` has `m × n`, `x` `m × k`
 /// readable and `w` `n × k` readable and writable `f32`s.
 #[target_feature(enable = "avx2,fma")]
-pub(in crate::simd) unsafe fn add_at_b(
+pub(in crate::simd) unsafe fn add_at_b<const ACC: bool>(
     dy: *const f32,
     x: *const f32,
     w: *mut f32,
@@ -138,7 +139,7 @@ pub(in crate::simd) unsafe fn add_at_b(
     k: usize,
 ) {
     // SAFETY: the caller's guarantee.
-    unsafe { gemm_ab::<V, 4, 2, true>(tn(dy, x, w, m, n, k)) }
+    unsafe { gemm_ab::<V, 4, 2, ACC>(tn(dy, x, w, m, n, k)) }
 }
 
 /// [`super::all_finite`] with AVX2.

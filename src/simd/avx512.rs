@@ -190,14 +190,15 @@ pub(in crate::simd) unsafe fn matmul(
     }
 }
 
-/// [`super::add_at_b`] with AVX-512.
+/// [`super::add_at_b`] with AVX-512: `w += dyᵀ x` with `ACC`, `w = dyᵀ x`
+/// without (whatever `w` held).
 ///
 /// # Safety
 ///
 /// The processor has AVX-512F, AVX2 and FMA; `dy` has `m × n`, `x`
 /// `m × k` readable and `w` `n × k` readable and writable `f32`s.
 #[target_feature(enable = "avx512f,avx2,fma")]
-pub(in crate::simd) unsafe fn add_at_b(
+pub(in crate::simd) unsafe fn add_at_b<const ACC: bool>(
     dy: *const f32,
     x: *const f32,
     w: *mut f32,
@@ -210,7 +211,7 @@ pub(in crate::simd) unsafe fn add_at_b(
     // block (8 × 3 left one vector in 16 to a tile of 8 broadcasts per 8
     // multiply-adds). 32 × 256 × 256 on Zen 4: 44.8 -> 37.4 us.
     // SAFETY: the caller's guarantee.
-    unsafe { gemm_ab::<V, 4, 4, true>(tn(dy, x, w, m, n, k)) }
+    unsafe { gemm_ab::<V, 4, 4, ACC>(tn(dy, x, w, m, n, k)) }
 }
 
 /// [`super::all_finite`] with AVX-512.

@@ -36,7 +36,7 @@ fn assert_close(what: &str, a: &[f32], b: &[f64], scale: &[f64]) {
 type Kernels = [(
     &'static str,
     unsafe fn(*const f32, *const f32, *mut f32, usize, usize, usize),
-); 3];
+); 4];
 
 /// `matmul_bt` without a bias, in the shape of the other two kernels.
 #[cfg(target_arch = "x86_64")]
@@ -66,7 +66,8 @@ fn sets() -> Vec<(&'static str, Kernels)> {
                 [
                     ("matmul_bt", nt512),
                     ("matmul", avx512::matmul),
-                    ("add_at_b", avx512::add_at_b),
+                    ("add_at_b", avx512::add_at_b::<true>),
+                    ("set_at_b", avx512::add_at_b::<false>),
                 ],
             ));
         }
@@ -76,7 +77,8 @@ fn sets() -> Vec<(&'static str, Kernels)> {
                 [
                     ("matmul_bt", nt256),
                     ("matmul", avx2::matmul),
-                    ("add_at_b", avx2::add_at_b),
+                    ("add_at_b", avx2::add_at_b::<true>),
+                    ("set_at_b", avx2::add_at_b::<false>),
                 ],
             ));
         }
@@ -91,7 +93,7 @@ fn every_instruction_set_matches_a_plain_reference() {
         "instruction sets tested: {:?}",
         sets.iter().map(|s| s.0).collect::<Vec<_>>()
     );
-    for (name, [(_, nt), (_, nn), (_, tn)]) in sets {
+    for (name, [(_, nt), (_, nn), (_, tn), (_, set)]) in sets {
         for &m in &[1, 2, 3, 5, 32, 33] {
             for &n in &[1, 3, 4, 10, 17] {
                 for &k in &[1, 7, 8, 15, 16, 17, 40, 100, 129] {
@@ -150,6 +152,17 @@ fn every_instruction_set_matches_a_plain_reference() {
                         }
                     }
                     assert_close(&std::format!("{what} add_at_b"), &acc, &r, &s);
+
+                    // w = dyᵀ x, over values it must not read: the bits of
+                    // `w += dyᵀ x` from zero.
+                    let mut from_zero = std::vec![0.0f32; n * k];
+                    // SAFETY: as above.
+                    unsafe { tn(dy.as_ptr(), x.as_ptr(), from_zero.as_mut_ptr(), m, n, k) };
+                    let mut written = std::vec![f32::NAN; n * k];
+                    // SAFETY: as above.
+                    unsafe { set(dy.as_ptr(), x.as_ptr(), written.as_mut_ptr(), m, n, k) };
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&written), bits(&from_zero), "{what} set_at_b");
                 }
             }
         }

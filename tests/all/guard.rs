@@ -254,7 +254,7 @@ macro_rules! guard_tests {
                 // Without state, as training calls it: applied in place,
                 // then put back.
                 let mut sgd = Sgd::<Net>::new(4.0).unwrap();
-                let err = sgd.step_and_clear(&mut net, &mut grads.clone()).unwrap_err();
+                let err = sgd.step_and_discard(&mut net, &mut grads.clone()).unwrap_err();
                 assert_eq!(first(err), (1, 0, "bias"));
                 assert!(bits(net.layers()) == before);
                 assert_eq!(err.to_string(), "the step would make `bias` of layer 0 NaN or infinite, and was not applied");

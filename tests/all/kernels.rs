@@ -98,6 +98,18 @@ fn check<const R: usize, const C: usize, const B: usize>(seed: u64) {
         portable::add_at_b(&mut acc_ref, &dy, &x);
         note(assert_rows_close(&what("add_at_b"), &acc.0, &acc_ref.0));
     }
+    // Written over values it must not read: the bits of adding to zero.
+    let mut from_zero = Box::new(Matrix::<f32, R, C>::ZERO);
+    from_zero.add_at_b(&dy, &x);
+    let mut written = Box::new(Matrix::<f32, R, C>::new([[f32::NAN; C]; R]));
+    written.set_at_b(&dy, &x);
+    let bits = |m: &Matrix<f32, R, C>| {
+        m.0.as_flattened()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&written), bits(&from_zero), "{}", what("set_at_b"));
 
     if B == 1 {
         let (mut y1, mut dx1) = ([f32::NAN; R], [f32::NAN; C]);
