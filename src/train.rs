@@ -91,9 +91,8 @@ impl core::error::Error for TrainError {}
 /// micro-controller can keep the gradient in `.bss`, counted and placed by
 /// the linker, out of the stack, and no call zeroes it: each batch's
 /// backward pass writes the whole gradient over what the last one left
-/// ([`Layer::backward_overwrite`]), so
-/// what a buffer holds between calls never matters, and its contents are
-/// not accessible.
+/// ([`Layer::backward_overwrite`]), so what a buffer holds between calls
+/// never matters, and its contents are not accessible.
 ///
 /// [`new`](GradientBuffer::new) is `const`, so a buffer can be a
 /// `static`; a program that trains from one function can hold it as that
