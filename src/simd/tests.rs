@@ -38,14 +38,14 @@ type Kernels = [(
     unsafe fn(*const f32, *const f32, *mut f32, usize, usize, usize),
 ); 4];
 
-/// `matmul_bt` without a bias, in the shape of the other two kernels.
+/// `matmul_bt` without a bias, in the shape of the other kernels.
 #[cfg(target_arch = "x86_64")]
 unsafe fn nt512(x: *const f32, w: *const f32, y: *mut f32, m: usize, n: usize, k: usize) {
     // SAFETY: the caller's guarantee; no bias.
     unsafe { avx512::matmul_bt(x, w, core::ptr::null(), y, m, n, k) }
 }
 
-/// `matmul_bt` without a bias, in the shape of the other two kernels.
+/// `matmul_bt` without a bias, in the shape of the other kernels.
 #[cfg(target_arch = "x86_64")]
 unsafe fn nt256(x: *const f32, w: *const f32, y: *mut f32, m: usize, n: usize, k: usize) {
     // SAFETY: the caller's guarantee; no bias.
