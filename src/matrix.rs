@@ -258,12 +258,11 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline(always)]
     fn at_b<const B: usize, const ACC: bool>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
         if vectorised(R, C)
-            && T::simd_add_at_b(
+            && T::simd_add_at_b::<ACC>(
                 dy.as_flattened(),
                 x.as_flattened(),
                 self.0.as_flattened_mut(),
                 (B, R, C),
-                ACC,
             )
         {
             return;

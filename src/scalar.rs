@@ -78,15 +78,14 @@ mod sealed {
         ) -> bool {
             false
         }
-        /// `w += dyᵀ x` when `acc`, `w = dyᵀ x` otherwise: `dy` is
+        /// `w += dyᵀ x` with `ACC`, `w = dyᵀ x` without: `dy` is
         /// `m × n`, `x` `m × k`, `w` `n × k`.
         #[inline(always)]
-        fn simd_add_at_b(
+        fn simd_add_at_b<const ACC: bool>(
             _dy: &[Self],
             _x: &[Self],
             _w: &mut [Self],
             _mnk: (usize, usize, usize),
-            _acc: bool,
         ) -> bool {
             false
         }
@@ -132,14 +131,13 @@ mod sealed {
             crate::simd::matmul(dy, w, dx, m, n, k)
         }
         #[inline(always)]
-        fn simd_add_at_b(
+        fn simd_add_at_b<const ACC: bool>(
             dy: &[f32],
             x: &[f32],
             w: &mut [f32],
             mnk: (usize, usize, usize),
-            acc: bool,
         ) -> bool {
-            crate::simd::add_at_b(dy, x, w, mnk, acc)
+            crate::simd::add_at_b::<ACC>(dy, x, w, mnk)
         }
         #[inline(always)]
         fn simd_all_finite(xs: &[f32]) -> Option<bool> {

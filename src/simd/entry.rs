@@ -73,16 +73,14 @@ pub(crate) fn matmul(dy: &[f32], w: &[f32], dx: &mut [f32], m: usize, n: usize, 
     }
 }
 
-/// `w += dyᵀ x` when `acc`, otherwise `w = dyᵀ x` (whatever `w` held):
+/// `w += dyᵀ x` with `ACC`, otherwise `w = dyᵀ x` (whatever `w` held):
 /// `dy` is `m × n`, `x` is `m × k`, `w` is `n × k`. Returns `false`,
 /// leaving `w` alone, when no vector kernel is available.
-#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-pub(crate) fn add_at_b(
+pub(crate) fn add_at_b<const ACC: bool>(
     dy: &[f32],
     x: &[f32],
     w: &mut [f32],
     (m, n, k): (usize, usize, usize),
-    acc: bool,
 ) -> bool {
     // Without a vector kernel (always, on targets other than x86-64) the
     // caller's portable loops run, and nothing here may panic.
@@ -96,27 +94,13 @@ pub(crate) fn add_at_b(
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
             // SAFETY: as in `matmul_bt`.
-            unsafe {
-                let kernel = if acc {
-                    avx512::add_at_b::<true>
-                } else {
-                    avx512::add_at_b::<false>
-                };
-                kernel(dy.as_ptr(), x.as_ptr(), w.as_mut_ptr(), m, n, k);
-            }
+            unsafe { avx512::add_at_b::<ACC>(dy.as_ptr(), x.as_ptr(), w.as_mut_ptr(), m, n, k) };
             true
         }
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => {
             // SAFETY: as in `matmul_bt`.
-            unsafe {
-                let kernel = if acc {
-                    avx2::add_at_b::<true>
-                } else {
-                    avx2::add_at_b::<false>
-                };
-                kernel(dy.as_ptr(), x.as_ptr(), w.as_mut_ptr(), m, n, k);
-            }
+            unsafe { avx2::add_at_b::<ACC>(dy.as_ptr(), x.as_ptr(), w.as_mut_ptr(), m, n, k) };
             true
         }
     }
