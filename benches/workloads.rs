@@ -34,7 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use baseline::{Act, Mlp};
 #[cfg(feature = "parallel")]
-use constnet::parallel::{Threads, TrainOn};
+use constnet::parallel::{Sharing, Threads, TrainOn};
 use constnet::prelude::*;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
@@ -319,7 +319,8 @@ where
 }
 
 /// [`continuous`] with batches of `B`, as benchmarks `{bench}/constnet`,
-/// `{bench}/all cores` and `{bench}/all cores always`.
+/// `{bench}/all cores`, `{bench}/all cores always` (the batch shared out)
+/// and `{bench}/all cores layers` (the layers shared out).
 #[cfg(feature = "parallel")]
 fn epochs<N, const I: usize, const B: usize>(
     g: &mut BenchmarkGroup<'_, WallTime>,
@@ -336,6 +337,10 @@ fn epochs<N, const I: usize, const B: usize>(
         ("constnet", None),
         ("all cores", Some(Threads::all())),
         ("all cores always", Some(Threads::exactly(cores()).unwrap())),
+        (
+            "all cores layers",
+            Some(Threads::exactly(cores()).unwrap().sharing(Sharing::Layers)),
+        ),
     ] {
         let mut net = Box::new(net.clone());
         let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap());
@@ -491,17 +496,19 @@ fn cores() -> usize {
 }
 
 /// The table of one thread against all cores: `Threads::all` (which
-/// measures whether threads pay) and `Threads::exactly` (threads always).
+/// measures whether threads pay, and how to share a step out) and
+/// `Threads::exactly` (threads always), sharing the batch or the layers.
 #[cfg(feature = "parallel")]
 fn cores_summary(dir: &Path) {
     println!(
         "\nOne thread against all {} cores, samples/s (median): \"all\" is `Threads::all`, \
-         which keeps one thread where more do not pay; \"always\" is `Threads::exactly`",
+         which keeps one thread where more do not pay; \"always\" is `Threads::exactly`, \
+         sharing out the batch; \"layers\" is `Threads::exactly` sharing out the layers",
         cores()
     );
     println!(
-        "{:<6} {:<19} {:>12} {:>12} {:>7} {:>12} {:>7}",
-        "", "", "one", "all", "ratio", "always", "ratio"
+        "{:<6} {:<19} {:>12} {:>12} {:>7} {:>12} {:>7} {:>12} {:>7}",
+        "", "", "one", "all", "ratio", "always", "ratio", "layers", "ratio"
     );
     for &(group, bench, samples) in CORES {
         let per_s = |side: &str| {
@@ -516,8 +523,10 @@ fn cores_summary(dir: &Path) {
         };
         let (all, all_ratio) = column("all cores");
         let (always, always_ratio) = column("all cores always");
+        let (layers, layers_ratio) = column("all cores layers");
         println!(
-            "{group:<6} {bench:<19} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7}"
+            "{group:<6} {bench:<19} {one:>12.4e} {all:>12} {all_ratio:>7} {always:>12} {always_ratio:>7} \
+             {layers:>12} {layers_ratio:>7}"
         );
     }
 }

@@ -134,9 +134,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut threads,
         )?;
         println!(
-            "training used {} of {} threads (measured: `Threads::chosen`)",
+            "training used {} of {} threads{} (measured: `Threads::chosen`)",
             threads.chosen::<BATCH>().unwrap_or(1),
-            threads.count()
+            threads.count(),
+            match threads.chosen_sharing::<BATCH>() {
+                Some(sharing) => format!(", sharing out the {sharing:?}").to_lowercase(),
+                None => String::new(),
+            }
         );
     }
 

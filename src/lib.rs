@@ -227,7 +227,7 @@ pub mod prelude {
     pub use crate::network::{Gradients, Label, Network};
     pub use crate::optim::{Adam, LearningRate, Momentum, Optimizer, RmsProp, Sgd};
     #[cfg(feature = "parallel")]
-    pub use crate::parallel::{Threads, TrainOn};
+    pub use crate::parallel::{Sharing, Threads, TrainOn};
     pub use crate::scalar::{Scalar, Vector, Zeroed};
     pub use crate::settings::SettingError;
     pub use crate::tensors::Tensors;

@@ -35,6 +35,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::boxed::Box;
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
+use std::time::Instant;
 use std::vec::Vec;
 
 /// The most and the fewest spins before a waiting thread sleeps.
@@ -148,11 +149,15 @@ impl Crew {
     /// Thread `me` waits until `ready` or a panic elsewhere: it spins
     /// for a while (a step's phases last microseconds, less than it takes
     /// to wake a sleeping thread), then sleeps until another thread
-    /// changes something. Each thread spins half as long after a wait
-    /// that ended asleep, and twice as long after one that did not, so
-    /// that a thread sharing its core with the one it waits for (when
-    /// the system runs more threads than it has cores) soon leaves it the
-    /// core instead of spinning on it.
+    /// changes something. How long a thread spins follows how long its
+    /// waits last: twice as long after a wait that ended while spinning,
+    /// or asleep but within what spinning for the most spins would have
+    /// covered (then long enough to have covered it, twice over); half as
+    /// long after a wait that outlasted that too. So a thread spins
+    /// through the short waits between the passes of a step, and a thread
+    /// sharing its core with the one it waits for (when the system runs
+    /// more threads than it has cores), whose waits last a time slice,
+    /// soon leaves it the core instead of spinning on it.
     fn wait(&self, me: usize, ready: impl Fn() -> bool) -> Waited {
         let outcome = || {
             if ready() {
@@ -164,6 +169,7 @@ impl Crew {
             }
         };
         let budget = SPIN_BUDGET.get();
+        let start = Instant::now();
         for _ in 0..budget {
             if let Some(outcome) = outcome() {
                 SPIN_BUDGET.set((budget * 2).min(MOST_SPINS));
@@ -171,9 +177,9 @@ impl Crew {
             }
             core::hint::spin_loop();
         }
-        SPIN_BUDGET.set((budget / 2).max(FEWEST_SPINS));
+        let spun = start.elapsed();
         self.handles[me].get_or_init(std::thread::current);
-        loop {
+        let outcome = loop {
             // Asleep first, then look: a thread that changes something
             // then looks whether anyone is asleep (`wake`) either sees
             // this thread asleep or made the change this look sees.
@@ -187,9 +193,19 @@ impl Crew {
             }
             self.asleep[me].0.store(false, Ordering::Relaxed);
             if let Some(outcome) = seen.or_else(outcome) {
-                return outcome;
+                break outcome;
             }
-        }
+        };
+        // The spins the wait lasted, at the pace of this one's spinning.
+        let per_spin = spun.as_secs_f64() / f64::from(budget);
+        let lasted = start.elapsed().as_secs_f64() / per_spin.max(1e-12);
+        let next = if lasted < f64::from(MOST_SPINS) {
+            (2.0 * lasted).max(2.0 * f64::from(budget)) as u32
+        } else {
+            budget / 2
+        };
+        SPIN_BUDGET.set(next.clamp(FEWEST_SPINS, MOST_SPINS));
+        outcome
     }
 
     /// Wakes every thread asleep (after a change it may be waiting for).

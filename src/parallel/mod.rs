@@ -1,15 +1,12 @@
 //! Training and evaluation on every core (feature `parallel`, which needs
 //! `std`).
 //!
-//! [`Threads`] and [`TrainOn`] train a network with data-parallel
-//! mini-batches: each
-//! thread computes the gradient of its share of the batch into a buffer of
-//! its own, the buffers are added up (in parallel, over ranges of the
-//! parameters), and the optimiser takes one step from the sum, as
-//! [`Train::train_epoch`] does from the whole
-//! batch. It also evaluates a network over a data set (accuracy, mean
-//! loss, predictions) with the data set cut into blocks that the threads
-//! share.
+//! [`Threads`] and [`TrainOn`] train a network on several threads, sharing
+//! out either the batch or the layers of each step (see [two ways to share
+//! a step](#two-ways-to-share-a-step)), and take one optimiser step per
+//! batch, as [`Train::train_epoch`] does. They also evaluate a network over
+//! a data set (accuracy, mean loss, predictions) with the data set cut into
+//! blocks that the threads share.
 //!
 //! ```
 //! use constnet::parallel::{Threads, TrainOn};
@@ -39,17 +36,43 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Two ways to share a step
+//!
+//! - [`Sharing::Batch`], data-parallel mini-batches: each thread computes
+//!   the gradient of its share of the batch into a buffer of its own, the
+//!   buffers are added up (in parallel, over ranges of the parameters) and
+//!   the optimiser takes one step from the sum. Every batch hands every
+//!   parameter and gradient from core to core (each thread reads all the
+//!   parameters the step has just written, and the gradients meet to be
+//!   added), a cost paid per batch whatever its size.
+//! - [`Sharing::Layers`]: the calling thread runs the step as on one
+//!   thread, and every product of a dense layer (forward, weight
+//!   gradient, input gradient) is cut by rows of the weight matrix, each
+//!   thread computing the same band of rows at every step; the optimiser
+//!   steps each band on the thread that computed its gradient. A band's
+//!   parameters, gradient and optimiser state never leave their core; what
+//!   moves is activations, `batch × width` values per layer. A layer of
+//!   your own runs whole on the calling thread (the products it computes
+//!   with [`Matrix`](crate::Matrix) are cut too), and so does a dense layer
+//!   too narrow to give every thread 16 rows.
+//!
+//! [`Threads::all`] and [`Threads::up_to`] measure which pays (below);
+//! [`Threads::exactly`] shares the batch unless told otherwise, and
+//! [`Threads::sharing`] fixes the way for any of them.
+//!
 //! # How many threads
 //!
 //! [`Threads::all`] may use every core the operating system offers
 //! ([`std::thread::available_parallelism`]), [`Threads::up_to`] at most a
 //! given number; both start no thread for work too small to pay for it,
 //! and decide by measuring, not by a size fixed in advance. For training,
-//! with batches of `B`, three full batches of that size run on one thread
-//! and three on all; the first of each three warms up (wakes the threads,
-//! brings the parameters to each core) and the other two are timed. All
-//! threads are kept for that batch size only if they were at least 10 %
-//! faster, one thread otherwise. The choice is measured again at the
+//! with batches of `B`, three full batches of that size run on one thread,
+//! three on all sharing the batch and three on all sharing the layers
+//! (only the way set by [`Threads::sharing`], if one is); the first of
+//! each three warms up (wakes the threads, brings the parameters to each
+//! core) and the other two are timed. The faster way on all threads is
+//! kept for that batch size if it was at least 10 % faster than one
+//! thread, one thread otherwise. The choice is measured again at the
 //! start of the first epoch after it has lasted 256 batches, then 512,
 //! 1,024 and so on, since the machine's load (and with it the better
 //! choice) may change, and one measurement can be thrown off by a
@@ -64,17 +87,19 @@
 //!
 //! # Results
 //!
-//! - Training on `t` threads sums each batch's gradient in another order
-//!   than one thread does, so parameters differ from
-//!   [`Train::train_epoch`]'s by rounding only
-//!   (floating-point reassociation); for a fixed thread count they are
-//!   **bit-identical from run to run**: each thread's share of a batch is
-//!   a fixed range of it, and the shares' gradients and losses are added
-//!   in the same order every time, whichever thread computed them. On one
-//!   thread the results are bit-identical to `train_epoch`'s. With
-//!   [`Threads::all`] or [`Threads::up_to`], the count chosen depends on
-//!   measured times, so a run that must be reproducible on any machine
-//!   uses [`Threads::exactly`].
+//! - Training on `t` threads sharing the batch sums each batch's gradient
+//!   in another order than one thread does, and sharing the layers sums
+//!   each input gradient in another order (band after band; the forward
+//!   pass and the weight gradients are the same, bit for bit), so
+//!   parameters differ from [`Train::train_epoch`]'s by rounding only
+//!   (floating-point reassociation). For a fixed thread count and way they
+//!   are **bit-identical from run to run**: each thread's share of a batch
+//!   (or band of a layer) is fixed, and the shares are added in the same
+//!   order every time, whichever thread computed them. On one thread the
+//!   results are bit-identical to `train_epoch`'s. With [`Threads::all`]
+//!   or [`Threads::up_to`], the count and way chosen depend on measured
+//!   times, so a run that must be reproducible on any machine uses
+//!   [`Threads::exactly`].
 //! - Evaluations give the same results on any number of threads: each
 //!   output is the one [`Network::predict`] gives, bit for bit; a mean
 //!   loss sums the blocks' sums in their order.
@@ -89,17 +114,17 @@
 //!
 //! # When it pays
 //!
-//! Each step hands the parameters and the gradients from core to core:
-//! the threads' gradients are added up, and every thread's next forward
-//! pass reads the parameters the step has just written. That cost is paid
-//! per batch, whatever its size, so threads pay for large batches of large
-//! networks first. Measured on an AMD EPYC (Zen 4, 2 vCPUs under KVM,
-//! 2026-12-03), two threads train a 256-256-256-256-10 network (800 KB
-//! of parameters) 1.0–1.3× faster than one with batches of 32, and
-//! 1.2–1.7× with batches of 128; a 784-128-10 network 0.9–1.3× as fast
-//! as one with batches of 32, where [`Threads::all`] then often keeps one
-//! thread (README, "Training on every core").
-//! Evaluation shares out well.
+//! Threads pay for large layers first: a step's products are shared out,
+//! its element-wise passes and small layers mostly not, and handing work
+//! to a thread and waiting for it costs about a microsecond each time.
+//! Measured on an AMD EPYC (Zen 4, 2 vCPUs under KVM, 2026-12-03), two
+//! threads sharing the layers train a 784-256-10 network (the MNIST
+//! example's) about 1.5–1.65× faster than one with batches of 32, a
+//! 256-256-256-256-10 network 1.4–1.6×, a 784-128-10 network 1.25–1.45×;
+//! sharing the batch gains less at that size (1.1–1.4×) and catches up
+//! with batches of 128 (README, "Training on every core"). A network of
+//! a few hundred parameters trains fastest on one thread, which
+//! [`Threads::all`] then keeps. Evaluation shares out well.
 //!
 //! # Threads and memory
 //!
@@ -107,9 +132,8 @@
 //! of `count - 1` threads, owned by the `Threads` value and started on its
 //! first parallel call (not the global pool, so that the count is the one
 //! asked for), works beside it. In training the calling thread leads
-//! (adds the gradients up and takes the optimiser's step, handing out a
-//! fixed range of every tensor to each thread), so the network stays in
-//! its core's cache. Waiting threads spin for a while, then sleep, so that
+//! (takes the optimiser's step, handing out a fixed range of every tensor
+//! to each thread), so the network stays in its core's cache. Waiting threads spin for a while, then sleep, so that
 //! threads that share a core (a machine running more threads than it has
 //! cores) leave it to each other instead of spinning on it. Each thread
 //! of the pool has an 8 MiB stack, as a program's main thread usually
@@ -158,6 +182,7 @@ const STACK: usize = 8 << 20;
 
 #[allow(unsafe_code)] // a mailbox between threads; see the module's Safety section
 mod crew;
+pub(crate) mod split;
 
 use crew::{Crew, Served, Waited};
 pub(crate) use crew::{crew_size, on_crew};
@@ -169,6 +194,9 @@ pub struct Threads<N: Network> {
     count: usize,
     /// Whether it always uses `count` (nothing measured).
     fixed: bool,
+    /// How a step is shared out, if set; measured otherwise (batch for
+    /// `exactly`).
+    sharing: Option<Sharing>,
     /// The pool, started on the first parallel call.
     pool: Option<rayon::ThreadPool>,
     /// One gradient buffer per thread, which each batch's backward pass
@@ -193,39 +221,83 @@ impl<N: Network> core::fmt::Debug for Threads<N> {
             .plans
             .iter()
             .map(|&(batch, plan)| match plan {
-                Plan::Use { threads, .. } => (batch, Some(threads)),
+                Plan::Use { way, .. } => (batch, Some(way.threads)),
                 Plan::Trial { .. } => (batch, None),
+            })
+            .collect();
+        let shared: Vec<(usize, Sharing)> = self
+            .plans
+            .iter()
+            .filter_map(|&(batch, plan)| match plan {
+                Plan::Use { way, .. } if way.threads > 1 => Some((batch, way.sharing)),
+                _ => None,
             })
             .collect();
         f.debug_struct("Threads")
             .field("count", &self.count)
             .field("fixed", &self.fixed)
+            .field("sharing", &self.sharing)
             .field("chosen", &chosen)
+            .field("shared_by", &shared)
             .field("last_used", &self.used)
             .finish()
     }
 }
 
+/// How a training step is shared out over threads; see the [module
+/// documentation](self#two-ways-to-share-a-step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Sharing {
+    /// Each thread computes the gradient of its share of the batch into a
+    /// buffer of its own; the buffers are added up and the calling thread
+    /// takes the step.
+    Batch,
+    /// The calling thread runs the whole step and each thread computes a
+    /// band of rows of every dense layer's products, the same band at
+    /// every step, and steps those rows.
+    Layers,
+}
+
+/// A way to run the steps of one batch size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Way {
+    threads: usize,
+    sharing: Sharing,
+}
+
+impl Way {
+    const ONE: Way = Way {
+        threads: 1,
+        sharing: Sharing::Batch,
+    };
+}
+
 /// How training with one batch size runs.
 #[derive(Clone, Copy, Debug)]
 enum Plan {
-    /// Being timed: the time of a step on one thread, once measured; the
-    /// batches the choice will then last.
-    Trial { one: Option<Duration>, last: usize },
-    /// Chosen: this many threads, for `left` more batches, then measured
-    /// again, to last twice as long.
-    Use {
-        threads: usize,
-        left: usize,
+    /// Being timed: the time of a step each way tried so far (see
+    /// `Threads::trial_way`), and the batches the choice will then last.
+    Trial {
+        times: [Duration; 3],
+        tried: usize,
         last: usize,
     },
+    /// Chosen: this way, for `left` more batches, then measured again, to
+    /// last twice as long.
+    Use { way: Way, left: usize, last: usize },
 }
 
 impl Plan {
-    const START: Plan = Plan::Trial {
-        one: None,
-        last: FIRST_CHOICE,
-    };
+    const START: Plan = Plan::trial(FIRST_CHOICE);
+
+    const fn trial(last: usize) -> Plan {
+        Plan::Trial {
+            times: [Duration::ZERO; 3],
+            tried: 0,
+            last,
+        }
+    }
 }
 
 impl<N: Network> Threads<N> {
@@ -267,6 +339,7 @@ impl<N: Network> Threads<N> {
         Threads {
             count,
             fixed,
+            sharing: None,
             pool: None,
             buffers: Vec::new(),
             plans: Vec::new(),
@@ -287,21 +360,64 @@ impl<N: Network> Threads<N> {
         self.used
     }
 
+    /// Shares every step out this way, instead of measuring which of the
+    /// two pays (with [`all`](Threads::all) or [`up_to`](Threads::up_to))
+    /// or sharing the batch (with [`exactly`](Threads::exactly)): see
+    /// [two ways to share a step](self#two-ways-to-share-a-step).
+    #[must_use]
+    pub fn sharing(mut self, sharing: Sharing) -> Self {
+        self.sharing = Some(sharing);
+        self.plans.clear();
+        self
+    }
+
     /// The number of threads chosen for training with batches of `B`, once
     /// measured: `None` before the first measurement, and again once a
     /// choice has lasted its time and the next epoch will measure anew
     /// (always `Some` for [`exactly`](Threads::exactly)).
     pub fn chosen<const B: usize>(&self) -> Option<usize> {
+        self.chosen_way::<B>().map(|way| way.threads)
+    }
+
+    /// How the steps of batches of `B` are shared out, once chosen and if
+    /// on more than one thread (`None` otherwise; see
+    /// [`chosen`](Threads::chosen)).
+    pub fn chosen_sharing<const B: usize>(&self) -> Option<Sharing> {
+        self.chosen_way::<B>()
+            .filter(|way| way.threads > 1)
+            .map(|way| way.sharing)
+    }
+
+    fn chosen_way<const B: usize>(&self) -> Option<Way> {
         if B < 2 || self.count == 1 {
-            return Some(1);
+            return Some(Way::ONE);
         }
         if self.fixed {
-            return Some(self.count);
+            return Some(Way {
+                threads: self.count,
+                sharing: self.sharing.unwrap_or(Sharing::Batch),
+            });
         }
         match self.plan(B) {
-            Plan::Use { threads, .. } => Some(threads),
+            Plan::Use { way, .. } => Some(way),
             Plan::Trial { .. } => None,
         }
+    }
+
+    /// The way a trial times `tried`-th: one thread, then each way of
+    /// sharing a step on all (the one set, or both); `None` after the last.
+    fn trial_way(&self, tried: usize) -> Option<Way> {
+        let sharing = match (tried, self.sharing) {
+            (0, _) => return Some(Way::ONE),
+            (1, Some(sharing)) => sharing,
+            (1, None) => Sharing::Batch,
+            (2, None) => Sharing::Layers,
+            _ => return None,
+        };
+        Some(Way {
+            threads: self.count,
+            sharing,
+        })
     }
 
     fn plan(&self, batch: usize) -> Plan {
@@ -326,19 +442,10 @@ impl<N: Network> Threads<N> {
         if self.fixed {
             return;
         }
-        if let Plan::Use {
-            threads,
-            left,
-            last,
-        } = self.plan(batch)
-        {
+        if let Plan::Use { way, left, last } = self.plan(batch) {
             let plan = match left.checked_sub(steps) {
-                Some(left) if left > 0 => Plan::Use {
-                    threads,
-                    left,
-                    last,
-                },
-                _ => Plan::Trial { one: None, last },
+                Some(left) if left > 0 => Plan::Use { way, left, last },
+                _ => Plan::trial(last),
             };
             self.set_plan(batch, plan);
         }
@@ -436,17 +543,17 @@ where
         self.bounds = StepBounds::new();
         while first * batch < data.len() {
             let rest = &data[first * batch..];
-            let (one, last) = match self.plan(B) {
-                Plan::Trial { one, last } => (one, last),
-                Plan::Use { last, .. } => (None, last),
+            let (times, tried, last) = match self.plan(B) {
+                Plan::Trial { times, tried, last } => (times, tried, last),
+                Plan::Use { last, .. } => ([Duration::ZERO; 3], 0, last),
             };
-            // Chosen; or on trial, on one thread first, then on all.
-            let chosen = self.chosen::<B>();
-            let threads = chosen.unwrap_or(if one.is_some() { self.count } else { 1 });
+            // Chosen; or on trial, each way in turn.
+            let chosen = self.chosen_way::<B>();
+            let way = chosen.or(self.trial_way(tried)).unwrap_or(Way::ONE);
             if chosen.is_some() || rest.len() < (1 + TRIALS) * batch {
                 // Chosen, or too few batches left for a trial: the rest.
                 total += self
-                    .group::<B, Target>(threads, net, rest, loss, opt, first)?
+                    .group::<B, Target>(way, net, rest, loss, opt, first)?
                     .total;
                 self.count_down(B, rest.len().div_ceil(batch));
                 break;
@@ -454,24 +561,31 @@ where
             // The first batch warms up (wakes the threads, brings the
             // parameters to each core); the next `TRIALS` are timed.
             let trial = &rest[..(1 + TRIALS) * batch];
-            let steps = self.group::<B, Target>(threads, net, trial, loss, opt, first)?;
+            let steps = self.group::<B, Target>(way, net, trial, loss, opt, first)?;
             total += steps.total;
-            let time = steps
+            let mut times = times;
+            times[tried] = steps
                 .warm
                 .map_or(Duration::MAX, |warm| warm.elapsed() / TRIALS as u32);
-            let chosen = |threads| Plan::Use {
-                threads,
-                left: last,
-                last: last.saturating_mul(2),
-            };
-            let plan = match one {
-                None => Plan::Trial {
-                    one: Some(time),
+            let plan = if self.trial_way(tried + 1).is_some() {
+                Plan::Trial {
+                    times,
+                    tried: tried + 1,
                     last,
-                },
-                // Threads only for a clear gain: 10 % of the step at least.
-                Some(one) if time.as_secs_f64() < 0.9 * one.as_secs_f64() => chosen(self.count),
-                Some(_) => chosen(1),
+                }
+            } else {
+                // The fastest way on all threads, if it gains 10 % of the
+                // step at least; one thread otherwise.
+                let best = (1..=tried).min_by_key(|&i| times[i]).unwrap_or(0);
+                let way = match self.trial_way(best) {
+                    Some(way) if times[best].as_secs_f64() < 0.9 * times[0].as_secs_f64() => way,
+                    _ => Way::ONE,
+                };
+                Plan::Use {
+                    way,
+                    left: last,
+                    last: last.saturating_mul(2),
+                }
             };
             self.set_plan(B, plan);
             first += 1 + TRIALS;
@@ -484,7 +598,7 @@ where
     /// `first` is the index of its first batch in the epoch.
     fn group<const B: usize, Target: Sync>(
         &mut self,
-        threads: usize,
+        way: Way,
         net: &mut N,
         group: &[(N::Input, Target)],
         loss: &(impl Loss<N::Output, Target> + Sync),
@@ -492,15 +606,15 @@ where
         first: usize,
     ) -> Result<Steps<N::Scalar>, TrainError> {
         let batch = B.max(1);
-        let threads = if threads > 1 && self.pool().is_some() {
-            threads.min(batch)
+        let threads = if way.threads > 1 && self.pool().is_some() {
+            way.threads.min(batch)
         } else {
             1
         };
-        let result = if threads == 1 {
-            self.alone::<B, Target>(net, group, loss, opt, first)
-        } else {
-            self.shared::<B, Target>(threads, net, group, loss, opt, first)
+        let result = match way.sharing {
+            _ if threads == 1 => self.alone::<B, Target>(net, group, loss, opt, first),
+            Sharing::Layers => self.layered::<B, Target>(threads, net, group, loss, opt, first),
+            Sharing::Batch => self.shared::<B, Target>(threads, net, group, loss, opt, first),
         };
         // The threads with a share of the last batch.
         let last = group.len() - (group.len() - 1) / batch * batch;
@@ -538,6 +652,58 @@ where
             steps.warm.get_or_insert_with(Instant::now);
         }
         Ok(steps)
+    }
+
+    /// The steps of `group` on `threads` threads of the pool, the layers
+    /// shared out: this thread takes every step, as `alone` does, leading
+    /// the others, which run their band of each product (see the `split`
+    /// module) and their range of the step's element-wise passes.
+    #[inline(never)]
+    fn layered<const B: usize, Target: Sync>(
+        &mut self,
+        threads: usize,
+        net: &mut N,
+        group: &[(N::Input, Target)],
+        loss: &(impl Loss<N::Output, Target> + Sync),
+        opt: &mut (impl Optimizer<N> + Send),
+        first: usize,
+    ) -> Result<Steps<N::Scalar>, TrainError> {
+        let crew = Crew::new(threads);
+        let pool = self.pool.as_ref().expect("started by `batches`");
+        let lead = Mutex::new(Some((net, opt, &mut self.buffers[0], &mut self.bounds)));
+        let run = |t: usize| {
+            let _guard = crew.guard();
+            if t > 0 {
+                let mut seen = 0;
+                while let Served::Next = crew.serve(t, &mut seen) {}
+                return None;
+            }
+            let (net, opt, grads, bounds) = lead.lock().ok()?.take()?;
+            let mut steps = Steps {
+                total: N::Scalar::ZERO,
+                warm: None,
+            };
+            let result = crew.lead(|| {
+                for (k, batch) in group.chunks(B.max(1)).enumerate() {
+                    let mean = train::step::<N, Target, B>(
+                        net,
+                        batch,
+                        loss,
+                        opt,
+                        grads,
+                        first + k,
+                        bounds,
+                    )?;
+                    steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
+                    steps.warm.get_or_insert_with(Instant::now);
+                }
+                Ok(())
+            });
+            crew.release(true);
+            Some(result.map(|()| steps))
+        };
+        on_every_thread(pool, |t| if t < threads { run(t) } else { None })
+            .expect("the first thread returns the result")
     }
 
     /// The steps of `group` on `threads` threads of the pool (see the

@@ -6,11 +6,53 @@ use super::{Level, level};
 #[cfg(target_arch = "x86_64")]
 use super::{avx2, avx512};
 
+/// [`matmul_bt_whole`], cut by rows of `w` over the threads of a shared
+/// step when this thread leads one (see [`crate::parallel`]).
+#[inline]
+pub(crate) fn matmul_bt(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    dims: (usize, usize, usize),
+) -> bool {
+    #[cfg(feature = "parallel")]
+    if level() != Level::Portable && crate::parallel::split::matmul_bt(x, w, bias, y, dims) {
+        return true;
+    }
+    matmul_bt_whole(x, w, bias, y, dims)
+}
+
+/// [`matmul_whole`], cut by rows of `w` as [`matmul_bt`] is.
+#[inline]
+pub(crate) fn matmul(dy: &[f32], w: &[f32], dx: &mut [f32], m: usize, n: usize, k: usize) -> bool {
+    #[cfg(feature = "parallel")]
+    if level() != Level::Portable && crate::parallel::split::matmul(dy, w, dx, (m, n, k)) {
+        return true;
+    }
+    matmul_whole(dy, w, dx, m, n, k)
+}
+
+/// [`add_at_b_whole`], cut by rows of `w` as [`matmul_bt`] is.
+#[inline]
+pub(crate) fn add_at_b<const ACC: bool>(
+    dy: &[f32],
+    x: &[f32],
+    w: &mut [f32],
+    dims: (usize, usize, usize),
+) -> bool {
+    #[cfg(feature = "parallel")]
+    if level() != Level::Portable && crate::parallel::split::add_at_b::<ACC>(dy, x, w, dims) {
+        return true;
+    }
+    add_at_b_whole::<ACC>(dy, x, w, dims)
+}
+
 /// `y = x wᵀ + bias`: `x` is `m × k`, `w` is `n × k`, `y` is `m × n`, all
 /// row-major, and `bias` has `n` values or none (then nothing is added).
 /// Returns `false`, leaving `y` alone, when no vector kernel is available.
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-pub(crate) fn matmul_bt(
+pub(crate) fn matmul_bt_whole(
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
@@ -48,7 +90,14 @@ pub(crate) fn matmul_bt(
 /// `dx = dy w`: `dy` is `m × n`, `w` is `n × k`, `dx` is `m × k`
 /// (overwritten). Returns `false`, leaving `dx` alone, when no vector
 /// kernel is available.
-pub(crate) fn matmul(dy: &[f32], w: &[f32], dx: &mut [f32], m: usize, n: usize, k: usize) -> bool {
+pub(crate) fn matmul_whole(
+    dy: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+) -> bool {
     // Without a vector kernel (always, on targets other than x86-64) the
     // caller's portable loops run, and nothing here may panic.
     let level = level();
@@ -76,7 +125,7 @@ pub(crate) fn matmul(dy: &[f32], w: &[f32], dx: &mut [f32], m: usize, n: usize, 
 /// `w += dyᵀ x` with `ACC`, otherwise `w = dyᵀ x` (whatever `w` held):
 /// `dy` is `m × n`, `x` is `m × k`, `w` is `n × k`. Returns `false`,
 /// leaving `w` alone, when no vector kernel is available.
-pub(crate) fn add_at_b<const ACC: bool>(
+pub(crate) fn add_at_b_whole<const ACC: bool>(
     dy: &[f32],
     x: &[f32],
     w: &mut [f32],

@@ -86,6 +86,8 @@ mod tests;
 mod tile;
 
 pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt, vectorized};
+#[cfg(feature = "parallel")]
+pub(crate) use entry::{add_at_b_whole, matmul_bt_whole, matmul_whole};
 
 #[cfg(target_arch = "x86_64")]
 use core::sync::atomic::{AtomicU8, Ordering};

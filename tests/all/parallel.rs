@@ -5,7 +5,7 @@
 //! thread started for a network too small to pay for it.
 
 use constnet::fit::{Control, EpochMetrics, Fit};
-use constnet::parallel::{Threads, TrainOn};
+use constnet::parallel::{Sharing, Threads, TrainOn};
 use constnet::prelude::*;
 
 network! {
@@ -357,7 +357,10 @@ network! {
 
 /// Three epochs of `Wide` with `opt` on `threads` threads (or on the
 /// caller's, with `None`): its parameters.
-fn wide_epochs<O: Optimizer<Wide> + Clone + Send>(opt: &O, threads: Option<usize>) -> Vec<u32> {
+fn wide_epochs<O: Optimizer<Wide> + Clone + Send>(
+    opt: &O,
+    threads: Option<(usize, Sharing)>,
+) -> Vec<u32> {
     let mut rng = SmallRng::seed_from_u64(12);
     let mut net = Wide::random(&mut rng);
     let mut opt = opt.clone();
@@ -371,12 +374,12 @@ fn wide_epochs<O: Optimizer<Wide> + Clone + Send>(opt: &O, threads: Option<usize
     for _ in 0..3 {
         match threads {
             None => net.train_epoch::<8>(&mut data, &Mse, &mut opt, &mut rng),
-            Some(count) => net.train_epoch_on::<8>(
+            Some((count, sharing)) => net.train_epoch_on::<8>(
                 &mut data,
                 &Mse,
                 &mut opt,
                 &mut rng,
-                &mut Threads::exactly(count).unwrap(),
+                &mut Threads::exactly(count).unwrap().sharing(sharing),
             ),
         }
         .unwrap();
@@ -399,52 +402,111 @@ fn every_optimiser_steps_a_wide_network_on_threads_as_on_one() {
     let momentum = Sgd::<Wide>::new(0.05).unwrap().momentum(0.9).unwrap();
     let adam = Adam::<Wide>::new(0.001).unwrap();
     let rmsprop = RmsProp::<Wide>::new(0.001).unwrap();
-    let runs = [
-        (
-            "sgd",
-            wide_epochs(&sgd, None),
-            wide_epochs(&sgd, Some(2)),
-            wide_epochs(&sgd, Some(3)),
-        ),
-        (
-            "momentum",
-            wide_epochs(&momentum, None),
-            wide_epochs(&momentum, Some(2)),
-            wide_epochs(&momentum, Some(3)),
-        ),
-        (
-            "adam",
-            wide_epochs(&adam, None),
-            wide_epochs(&adam, Some(2)),
-            wide_epochs(&adam, Some(3)),
-        ),
-        (
-            "rmsprop",
-            wide_epochs(&rmsprop, None),
-            wide_epochs(&rmsprop, Some(2)),
-            wide_epochs(&rmsprop, Some(3)),
-        ),
-    ];
-    for (name, one, two, three) in &runs {
-        let start = wide_epochs(&Sgd::<Wide>::new(1e-30).unwrap(), None);
-        assert!(close(one, &start) > 1e-3, "{name}: it trained");
-        assert!(
-            close(two, one) < 1e-4,
-            "{name}, 2 threads: {}",
-            close(two, one)
-        );
-        assert!(
-            close(three, one) < 1e-4,
-            "{name}, 3 threads: {}",
-            close(three, one)
-        );
+    let start = wide_epochs(&Sgd::<Wide>::new(1e-30).unwrap(), None);
+    let check = |name: &str, opt: &dyn Fn(Option<(usize, Sharing)>) -> Vec<u32>| {
+        let one = opt(None);
+        assert!(close(&one, &start) > 1e-3, "{name}: it trained");
+        for count in [2, 3] {
+            let batch = opt(Some((count, Sharing::Batch)));
+            assert!(
+                close(&batch, &one) < 1e-4,
+                "{name}, {count} threads sharing the batch: {}",
+                close(&batch, &one)
+            );
+            // The products cut by rows of the wide layer have the same
+            // sums; no input gradient is cut (the layer is the first).
+            let layers = opt(Some((count, Sharing::Layers)));
+            assert_eq!(layers, one, "{name}, {count} threads sharing the layers");
+        }
+    };
+    check("sgd", &|t| wide_epochs(&sgd, t));
+    check("momentum", &|t| wide_epochs(&momentum, t));
+    check("adam", &|t| wide_epochs(&adam, t));
+    check("rmsprop", &|t| wide_epochs(&rmsprop, t));
+}
+
+network! {
+    /// Two wide layers: the second's input gradient is cut too.
+    struct Deep<f32> { 24 => Dense<96>, Relu, Dense<80>, Tanh, Dense<3> }
+}
+
+/// Four epochs of `Deep` with SGD and momentum, on `threads` (or on the
+/// caller's, with `None`): its parameters and losses.
+fn deep_epochs(threads: Option<&mut Threads<Deep>>) -> (Vec<u32>, Vec<u32>) {
+    let mut rng = SmallRng::seed_from_u64(14);
+    let mut net = Deep::random(&mut rng);
+    let mut opt = Sgd::<Deep>::new(0.05).unwrap().momentum(0.9).unwrap();
+    let mut data: Vec<([f32; 24], usize)> = (0..48)
+        .map(|i| {
+            let x: [f32; 24] =
+                core::array::from_fn(|j| ((i * 13 + j * 7) % 19) as f32 / 19.0 - 0.5);
+            (x, i % 3)
+        })
+        .collect();
+    let mut threads = threads;
+    let losses = (0..4)
+        .map(|_| {
+            match threads.as_deref_mut() {
+                None => net.train_epoch::<16>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng),
+                Some(threads) => net.train_epoch_on::<16>(
+                    &mut data,
+                    &SoftmaxCrossEntropy,
+                    &mut opt,
+                    &mut rng,
+                    threads,
+                ),
+            }
+            .unwrap()
+            .to_bits()
+        })
+        .collect();
+    (bits(net.layers()), losses)
+}
+
+#[test]
+fn sharing_the_layers_takes_the_same_steps_up_to_rounding_and_is_reproducible() {
+    let (one, one_losses) = deep_epochs(None);
+    for count in [2, 3] {
+        let layers = || Threads::exactly(count).unwrap().sharing(Sharing::Layers);
+        let (params, losses) = deep_epochs(Some(&mut layers()));
+        for (a, b) in losses.iter().zip(&one_losses) {
+            let (a, b) = (f32::from_bits(*a), f32::from_bits(*b));
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs(),
+                "{count} threads: loss {a} vs {b}"
+            );
+        }
+        let largest = params
+            .iter()
+            .zip(&one)
+            .map(|(x, y)| {
+                let (x, y) = (f32::from_bits(*x), f32::from_bits(*y));
+                (x - y).abs() / (1.0 + y.abs())
+            })
+            .fold(0.0f32, f32::max);
+        assert!(largest < 1e-5, "{count} threads: {largest}");
+        // The input gradient's sums are added in another order: not the
+        // same bits as one thread, but the same from run to run.
+        assert_ne!(params, one, "{count} threads: the input gradient was cut");
+        let mut reused = layers();
+        for _ in 0..2 {
+            assert_eq!(
+                deep_epochs(Some(&mut reused)),
+                (params.clone(), losses.clone())
+            );
+        }
     }
 }
 
 #[test]
 fn a_refused_step_of_a_wide_network_on_threads_changes_nothing() {
+    refused_step_changes_nothing(Sharing::Batch);
+    refused_step_changes_nothing(Sharing::Layers);
+}
+
+fn refused_step_changes_nothing(sharing: Sharing) {
     let mut rng = SmallRng::seed_from_u64(13);
-    let mut threads = Threads::exactly(2).unwrap();
+    let mut threads = Threads::exactly(2).unwrap().sharing(sharing);
     let batch: [([f32; 64], [f32; 3]); 8] =
         core::array::from_fn(|i| (core::array::from_fn(|j| ((i + j) % 5) as f32), [1e4; 3]));
     for momentum in [false, true] {
@@ -483,7 +545,7 @@ fn a_refused_step_of_a_wide_network_on_threads_changes_nothing() {
                 &batch.map(|(x, _)| (x, [0.1; 3])),
                 &Mse,
                 &mut sensible,
-                &mut Threads::exactly(2).unwrap(),
+                &mut Threads::exactly(2).unwrap().sharing(sharing),
             )
             .unwrap();
         assert_eq!(bits(net.layers()), bits(alone.layers()));
@@ -503,6 +565,11 @@ impl Loss<[f32; 3], usize> for PanicsOn99 {
 
 #[test]
 fn a_panic_on_any_thread_reaches_the_caller_and_the_threads_stay_usable() {
+    a_panic_reaches_the_caller(Sharing::Batch);
+    a_panic_reaches_the_caller(Sharing::Layers);
+}
+
+fn a_panic_reaches_the_caller(sharing: Sharing) {
     let good: [([f32; 5], usize); 8] = data::<f32>()[..8].try_into().unwrap();
     let start = Net::random(&mut SmallRng::seed_from_u64(5));
     let opt = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
@@ -513,13 +580,13 @@ fn a_panic_on_any_thread_reaches_the_caller_and_the_threads_stay_usable() {
             &good,
             &PanicsOn99,
             &mut expected_opt,
-            &mut Threads::exactly(2).unwrap(),
+            &mut Threads::exactly(2).unwrap().sharing(sharing),
         )
         .unwrap();
 
     // Sample 0 is in the calling thread's share, sample 7 in the other's.
     for position in [0, 7] {
-        let mut threads = Threads::exactly(2).unwrap();
+        let mut threads = Threads::exactly(2).unwrap().sharing(sharing);
         let (mut net, mut opt) = (start.clone(), opt.clone());
         let mut bad = good;
         bad[position].1 = 99;
@@ -556,22 +623,23 @@ fn a_measured_choice_is_measured_again_after_256_batches() {
     let mut rng = SmallRng::seed_from_u64(9);
     let mut net = Net::random(&mut rng);
     let mut opt = Sgd::new(0.1).unwrap();
-    // 64 samples: 8 batches of 8 per epoch.
-    let mut data: Vec<([f32; 5], usize)> = data::<f32>().into_iter().cycle().take(64).collect();
+    // 96 samples: 12 batches of 8 per epoch.
+    let mut data: Vec<([f32; 5], usize)> = data::<f32>().into_iter().cycle().take(96).collect();
     let mut threads = Threads::up_to(2).unwrap();
     let mut epoch = |threads: &mut Threads<Net>| {
         net.train_epoch_on::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng, threads)
             .unwrap()
     };
-    // The first epoch: three batches timed on one thread, three on two,
-    // then the choice.
+    // The first epoch: three batches timed on one thread, three on two
+    // sharing the batch, three on two sharing the layers, then the choice.
     epoch(&mut threads);
     let chosen = threads.chosen::<8>();
     assert!(matches!(chosen, Some(1 | 2)), "{chosen:?}");
-    // It lasts 256 batches: the two left of the first epoch and 31 more
-    // epochs of 8 make 250, the next epoch passes 256, and the epoch
+    assert_eq!(threads.chosen_sharing::<8>().is_some(), chosen == Some(2));
+    // It lasts 256 batches: the three left of the first epoch and 21 more
+    // epochs of 12 make 255, the next epoch passes 256, and the epoch
     // after that measures again.
-    for _ in 0..31 {
+    for _ in 0..21 {
         epoch(&mut threads);
         assert_eq!(threads.chosen::<8>(), chosen);
     }
