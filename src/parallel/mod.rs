@@ -76,8 +76,10 @@
 //! start of the first epoch after it has lasted 256 batches, then 512,
 //! 1,024 and so on, since the machine's load (and with it the better
 //! choice) may change, and one measurement can be thrown off by a
-//! moment's load elsewhere. A batch of one
-//! sample (`B = 1`) never starts a thread. For an evaluation, the first
+//! moment's load elsewhere; and at the next call as soon as a call's
+//! steps on threads took longer each than one thread's did in the trial
+//! (the other cores have other work now). A batch of one sample (`B = 1`)
+//! never starts a thread. For an evaluation, the first
 //! block of 256 samples runs on one thread, timed; the rest is shared out
 //! when the time it would save exceeds twice the measured cost of waking
 //! every thread of the pool and waiting for them (measured once, by the
@@ -284,8 +286,14 @@ enum Plan {
         last: usize,
     },
     /// Chosen: this way, for `left` more batches, then measured again, to
-    /// last twice as long.
-    Use { way: Way, left: usize, last: usize },
+    /// last twice as long; `one`, a step's time on one thread in the trial
+    /// that chose it.
+    Use {
+        way: Way,
+        left: usize,
+        last: usize,
+        one: Duration,
+    },
 }
 
 impl Plan {
@@ -442,9 +450,20 @@ impl<N: Network> Threads<N> {
         if self.fixed {
             return;
         }
-        if let Plan::Use { way, left, last } = self.plan(batch) {
+        if let Plan::Use {
+            way,
+            left,
+            last,
+            one,
+        } = self.plan(batch)
+        {
             let plan = match left.checked_sub(steps) {
-                Some(left) if left > 0 => Plan::Use { way, left, last },
+                Some(left) if left > 0 => Plan::Use {
+                    way,
+                    left,
+                    last,
+                    one,
+                },
                 _ => Plan::trial(last),
             };
             self.set_plan(batch, plan);
@@ -552,10 +571,19 @@ where
             let way = chosen.or(self.trial_way(tried)).unwrap_or(Way::ONE);
             if chosen.is_some() || rest.len() < (1 + TRIALS) * batch {
                 // Chosen, or too few batches left for a trial: the rest.
-                total += self
-                    .group::<B, Target>(way, net, rest, loss, opt, first)?
-                    .total;
-                self.count_down(B, rest.len().div_ceil(batch));
+                let steps = self.group::<B, Target>(way, net, rest, loss, opt, first)?;
+                total += steps.total;
+                let count = rest.len().div_ceil(batch);
+                self.count_down(B, count);
+                // Threads slower than one thread was: measure again at
+                // the next call (the machine's load has changed).
+                if let (Plan::Use { way, one, last, .. }, Some(warm)) = (self.plan(B), steps.warm)
+                    && way.threads > 1
+                    && count > TRIALS
+                    && warm.elapsed() / (count - 1) as u32 > one
+                {
+                    self.set_plan(B, Plan::trial(last / 2));
+                }
                 break;
             }
             // The first batch warms up (wakes the threads, brings the
@@ -585,6 +613,7 @@ where
                     way,
                     left: last,
                     last: last.saturating_mul(2),
+                    one: times[0],
                 }
             };
             self.set_plan(B, plan);
