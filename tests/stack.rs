@@ -50,8 +50,9 @@ fn decode() {
 
 /// One epoch of eight batches of 128, on the calling thread alone
 /// (`on_threads: false`) or through `Threads::all`, which takes three
-/// batches on the calling thread alone and three shared with the pool
-/// before it chooses (on one core, all alone): a batch's activations take
+/// batches on the calling thread alone, three sharing the batch with the
+/// pool and the last two sharing the layers, its trials (on one core, all
+/// alone): a batch's activations take
 /// about 1.4 MB of stack for this network, so a path that keeps two of
 /// them in one frame shows.
 #[cfg(feature = "parallel")]

@@ -135,9 +135,10 @@
 //! first parallel call (not the global pool, so that the count is the one
 //! asked for), works beside it. In training the calling thread leads
 //! (takes the optimiser's step, handing out a fixed range of every tensor
-//! to each thread), so the network stays in its core's cache. Waiting threads spin for a while, then sleep, so that
-//! threads that share a core (a machine running more threads than it has
-//! cores) leave it to each other instead of spinning on it. Each thread
+//! to each thread), so the network stays in its core's cache. Waiting
+//! threads spin for a while, then sleep, so that threads that share a
+//! core (a machine running more threads than it has cores) leave it to
+//! each other instead of spinning on it. Each thread
 //! of the pool has an 8 MiB stack, as a program's main thread usually
 //! does, because a batch's activations live on the stack. Each thread has
 //! a gradient buffer of the network's size on the heap, kept for the next
@@ -368,10 +369,24 @@ impl<N: Network> Threads<N> {
         self.used
     }
 
-    /// Shares every step out this way, instead of measuring which of the
-    /// two pays (with [`all`](Threads::all) or [`up_to`](Threads::up_to))
-    /// or sharing the batch (with [`exactly`](Threads::exactly)): see
-    /// [two ways to share a step](self#two-ways-to-share-a-step).
+    /// Shares every step on threads out this way: [`all`](Threads::all)
+    /// and [`up_to`](Threads::up_to) then measure only whether it pays
+    /// against one thread, and [`exactly`](Threads::exactly) uses it
+    /// instead of sharing the batch. See [two ways to share a
+    /// step](self#two-ways-to-share-a-step).
+    ///
+    /// ```
+    /// use constnet::parallel::{Sharing, Threads};
+    /// use constnet::prelude::*;
+    ///
+    /// network! { struct Net<f32> { 784 => Dense<256>, Relu, Dense<10> } }
+    ///
+    /// // Two threads at every step, each computing 128 of the 256 rows of
+    /// // the first layer: the same bits from run to run.
+    /// let threads = Threads::<Net>::exactly(2)?.sharing(Sharing::Layers);
+    /// assert_eq!(threads.chosen_sharing::<32>(), Some(Sharing::Layers));
+    /// # Ok::<(), constnet::SettingError>(())
+    /// ```
     #[must_use]
     pub fn sharing(mut self, sharing: Sharing) -> Self {
         self.sharing = Some(sharing);

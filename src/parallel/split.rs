@@ -11,7 +11,8 @@
 //!   gradient, from the band's columns of `dy`;
 //! - the input gradient, `dx = dy w`: the band's share of every sum,
 //!   `dy[:, band] w[band]`, into a buffer of the piece's own, then the
-//!   shares added up in order, each thread summing a range of samples.
+//!   shares added up in band order, each thread summing the columns of
+//!   its own band (the rows it computed of the layer before).
 //!
 //! The optimiser's step cuts each tensor at the same rows (see
 //! `optim::in_parts`), so a band's parameters, gradient and optimiser state
