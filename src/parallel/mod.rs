@@ -54,7 +54,10 @@
 //!   moves is activations, `batch × width` values per layer. A layer of
 //!   your own runs whole on the calling thread (the products it computes
 //!   with [`Matrix`](crate::Matrix) are cut too), and so does a dense layer
-//!   too narrow to give every thread 16 rows.
+//!   too narrow to give every thread 16 rows, or one whose products have
+//!   no vector kernel (`f64`, the portable level of
+//!   [`set_kernel_level`](crate::matrix::set_kernel_level), targets other
+//!   than x86-64).
 //!
 //! [`Threads::all`] and [`Threads::up_to`] measure which pays (below);
 //! [`Threads::exactly`] shares the batch unless told otherwise, and
