@@ -27,7 +27,9 @@ impl<'a, N: Network> Summary<'a, N> {
             .sum()
     }
 
-    /// The bytes of the parameters: `PARAMETERS` scalars.
+    /// The bytes of the parameters: `PARAMETERS` scalars. In memory, a
+    /// network on x86-64 also holds each dense layer's padding to 64 bytes
+    /// (see [`Dense`](crate::Dense)), and any setting a layer carries.
     pub const PARAMETER_BYTES: usize = N::PARAMETERS * core::mem::size_of::<N::Scalar>();
 
     /// The bytes a training step keeps beside the network with plain SGD

@@ -528,15 +528,18 @@ fn summed_gradients<N: Network, Target, const B: usize>(
     add: bool,
 ) -> N::Scalar {
     let layers = net.layers();
-    let mut x = [<N::Input as Zeroed>::ZERO; B];
+    let mut x = crate::simd::Aligned([<N::Input as Zeroed>::ZERO; B]);
+    let x = &mut x.0;
     for (row, (input, _)) in x.iter_mut().zip(batch) {
         *row = *input;
     }
-    let mut y = [<N::Output as Zeroed>::ZERO; B];
+    let mut y = crate::simd::Aligned([<N::Output as Zeroed>::ZERO; B]);
+    let y = &mut y.0;
     let mut trace = Zeroed::ZERO;
-    layers.forward_train(&x, &mut y, &mut trace);
+    layers.forward_train(x, y, &mut trace);
 
-    let mut dy = [<N::Output as Zeroed>::ZERO; B];
+    let mut dy = crate::simd::Aligned([<N::Output as Zeroed>::ZERO; B]);
+    let dy = &mut dy.0;
     let mut total = N::Scalar::ZERO;
     for ((yb, dyb), (_, target)) in y.iter().zip(dy.iter_mut()).zip(batch) {
         total += loss.loss_grad(yb, target, dyb);
@@ -548,9 +551,9 @@ fn summed_gradients<N: Network, Target, const B: usize>(
     }
 
     if add {
-        layers.backward(&x, &y, &dy, &trace, grads, None);
+        layers.backward(x, y, dy, &trace, grads, None);
     } else {
-        layers.backward_overwrite(&x, &y, &dy, &trace, grads, None);
+        layers.backward_overwrite(x, y, dy, &trace, grads, None);
     }
     total
 }

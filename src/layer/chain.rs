@@ -121,8 +121,12 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
 }
 
 /// The trace of a [`Chain`]: the traces of both layers and the activation
-/// between them.
+/// between them. 64-byte aligned on x86-64, like [`Dense`](super::Dense),
+/// so that the activation, the next layer's input, starts on a cache line
+/// (the first layer's trace, nothing for most layers, comes before it).
 #[derive(bytemuck::Zeroable)]
+#[repr(C)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct ChainTrace<TA, M, TB> {
     /// The first layer's trace.
     pub a: TA,
@@ -332,16 +336,17 @@ impl<A, B> Chain<A, B> {
     {
         // The gradient with respect to the activation between the layers:
         // the running product of the chain rule at this point.
-        let mut dmid = [<A::Output as crate::Zeroed>::ZERO; N];
-        let (mid, dmid_out) = (&trace.mid, Some(&mut dmid));
+        let mut dmid = crate::simd::Aligned([<A::Output as crate::Zeroed>::ZERO; N]);
+        let dmid = &mut dmid.0;
+        let (mid, dmid_out) = (&trace.mid, Some(&mut *dmid));
         if ACC {
             self.1.backward(mid, y, dy, &trace.b, &mut grad.1, dmid_out);
-            self.0.backward(x, mid, &dmid, &trace.a, &mut grad.0, dx);
+            self.0.backward(x, mid, dmid, &trace.a, &mut grad.0, dx);
         } else {
             self.1
                 .backward_overwrite(mid, y, dy, &trace.b, &mut grad.1, dmid_out);
             self.0
-                .backward_overwrite(x, mid, &dmid, &trace.a, &mut grad.0, dx);
+                .backward_overwrite(x, mid, dmid, &trace.a, &mut grad.0, dx);
         }
     }
 

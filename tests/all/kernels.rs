@@ -272,3 +272,30 @@ fn f32_gradients_match_f64() {
         );
     }
 }
+
+network! {
+    /// Two dense layers whose widths are not multiples of 16.
+    struct Lines<f32> { 20 => Dense<24>, Relu, Dense<3> }
+}
+
+/// On x86-64 the kernels read whole cache lines where they can: each dense
+/// layer's weights, and the activations a step passes between layers,
+/// start on a 64-byte line (a 512-bit load across two lines costs two).
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn weights_and_activations_start_on_cache_lines() {
+    use constnet::layer::{ChainTrace, Layer};
+    let line = |p: *const f32| p as usize % 64;
+    let on_stack = Lines::random(&mut SmallRng::seed_from_u64(1));
+    let boxed = Lines::random_boxed(&mut SmallRng::seed_from_u64(1));
+    for net in [&on_stack, &*boxed] {
+        assert_eq!(line(net.layer::<0>().weight.as_flat().as_ptr()), 0);
+        assert_eq!(line(net.layer::<2>().weight.as_flat().as_ptr()), 0);
+    }
+    assert_eq!(core::mem::align_of::<Dense<f32, 3, 5>>(), 64);
+    type Trace = <<Lines as Network>::Layers as Layer<[f32; 20]>>::Trace<32>;
+    let trace: Box<Trace> = Box::new(constnet::Zeroed::ZERO);
+    let ChainTrace { mid, b, .. } = &*trace;
+    assert_eq!(line(mid.as_flattened().as_ptr()), 0);
+    assert_eq!(line(b.mid.as_flattened().as_ptr()), 0);
+}
