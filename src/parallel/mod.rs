@@ -164,6 +164,7 @@ use crate::network::{Gradients, Label, Network, class_of};
 use crate::optim::{Optimizer, StepBounds};
 use crate::scalar::{Scalar, Vector, Zeroed};
 use crate::settings::{self, SettingError};
+use crate::simd::Aligned;
 use crate::tensors::Tensors;
 use crate::train::{self, Train, TrainError};
 
@@ -1201,8 +1202,10 @@ fn for_outputs<N: Network, S>(
 ) {
     let (batches, rest) = block.as_chunks::<EVAL_BATCH>();
     for batch in batches {
-        let x: [N::Input; EVAL_BATCH] = core::array::from_fn(|i| *input(&batch[i]));
-        let y = net.predict_batch(&x);
+        // Copied to a cache line's start, where the kernels read it whole.
+        let x: Aligned<[N::Input; EVAL_BATCH]> =
+            Aligned(core::array::from_fn(|i| *input(&batch[i])));
+        let y = net.predict_batch(&x.0);
         for (item, y) in batch.iter().zip(&y) {
             f(item, y);
         }
