@@ -155,7 +155,9 @@ where
     N: QuantizeNetwork<Input = [f32; I]>,
 {
     let int8 = Quantized::calibrate(net, calibration)?;
-    let float_bytes = std::mem::size_of::<N>();
+    // The parameters' bytes (in memory, x86-64 also pads each dense layer
+    // to a cache line).
+    let float_bytes = constnet::summary::Summary::<N>::PARAMETER_BYTES;
     let int8_bytes = Quantized::<N>::PARAMETER_BYTES;
     let weights = weight_count::<N>();
     println!(
