@@ -3,7 +3,10 @@
 use core::arch::x86_64::*;
 
 use super::avx2::sum4_256;
-use super::tile::{Simd, all_finite_kernel, default_store_sums, gemm_ab, gemm_nt, nn, tn};
+use super::tile::{
+    COPY_COLUMNS, Simd, all_finite_kernel, default_store_sums, gemm_ab, gemm_nt, gemm_nt_copied,
+    nn, tn,
+};
 
 #[derive(Clone, Copy)]
 pub(in crate::simd) struct V(__m512);
@@ -158,10 +161,39 @@ pub(in crate::simd) unsafe fn matmul_bt(
     unsafe {
         if m == 1 {
             gemm_nt::<V, 1, 8>(x, w, bias, y, m, n, k);
+        } else if m >= 4
+            && k <= COPY_COLUMNS
+            && !((x as usize).is_multiple_of(64) && k.is_multiple_of(16))
+        {
+            // Rows of `x` off 64-byte lines (the base, or the stride):
+            // copied, a tile at a time, in a frame of their own.
+            matmul_bt_copied(x, w, bias, y, m, n, k);
         } else {
             gemm_nt::<V, 4, 4>(x, w, bias, y, m, n, k);
         }
     }
+}
+
+/// [`matmul_bt`] on tiles of `x` copied to rows on 64-byte lines (a
+/// 512-bit load across two lines costs two): out of line, so that the
+/// copy's 16 KB of stack is taken only on this path.
+///
+/// # Safety
+///
+/// As [`matmul_bt`], with `m ≥ 4` and `k ≤ COPY_COLUMNS`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline(never)]
+unsafe fn matmul_bt_copied(
+    x: *const f32,
+    w: *const f32,
+    bias: *const f32,
+    y: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    // SAFETY: the caller's guarantee.
+    unsafe { gemm_nt_copied::<V, 4, 4>(x, w, bias, y, m, n, k) }
 }
 
 /// [`super::matmul`] with AVX-512.

@@ -205,6 +205,7 @@ pub(crate) fn widest() -> Level {
 /// `T` at an address the vector kernels load from in whole cache lines:
 /// 64-byte aligned on x86-64, where a 512-bit load that straddles two
 /// lines costs two; as `T` elsewhere.
+#[derive(Clone, Copy)]
 #[repr(C)]
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub(crate) struct Aligned<T>(pub(crate) T);

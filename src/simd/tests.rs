@@ -169,6 +169,79 @@ fn every_instruction_set_matches_a_plain_reference() {
     }
 }
 
+/// AVX-512's forward product copies tiles of an `x` whose rows are off
+/// 64-byte lines (`matmul_bt_copied`) and reads an aligned one in place:
+/// both give, bit for bit, what each sample gives alone (`m = 1`, the
+/// 1 × 8 tile), with and without a bias.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn the_forward_product_gives_the_same_bits_wherever_x_is() {
+    if !(std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma"))
+    {
+        return;
+    }
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for &m in &[4, 5, 7, 32, 33] {
+        for &n in &[1, 4, 10, 17] {
+            for &k in &[16, 20, 64, 100, 784, tile::COPY_COLUMNS] {
+                let seed = (m * 10_000 + n * 100 + k) as u32;
+                let w = values(seed, n * k);
+                let b = values(seed + 1, n);
+                let x = values(seed + 2, m * k);
+                // `x` at a 64-byte line, and 4 bytes past one.
+                let mut store = std::vec![super::Aligned([0.0f32; 16]); (m * k).div_ceil(16) + 1];
+                // SAFETY: `Aligned<[f32; 16]>` is 16 `f32`s (64 bytes, no
+                // padding), so the vector holds `16 · len` of them.
+                let flat = unsafe {
+                    core::slice::from_raw_parts_mut(
+                        store.as_mut_ptr().cast::<f32>(),
+                        16 * store.len(),
+                    )
+                };
+                for (name, off) in [("on a line", 0), ("off a line", 1)] {
+                    let xs = &mut flat[off..off + m * k];
+                    xs.copy_from_slice(&x);
+                    for bias in [core::ptr::null(), b.as_ptr()] {
+                        let what =
+                            std::format!("m={m} n={n} k={k} x {name} bias {}", !bias.is_null());
+                        let mut y = std::vec![f32::NAN; m * n];
+                        // SAFETY: AVX-512 was detected; the lengths match.
+                        unsafe {
+                            avx512::matmul_bt(
+                                xs.as_ptr(),
+                                w.as_ptr(),
+                                bias,
+                                y.as_mut_ptr(),
+                                m,
+                                n,
+                                k,
+                            )
+                        };
+                        let mut alone = std::vec![f32::NAN; m * n];
+                        for s in 0..m {
+                            // SAFETY: as above, one sample.
+                            unsafe {
+                                avx512::matmul_bt(
+                                    x[s * k..].as_ptr(),
+                                    w.as_ptr(),
+                                    bias,
+                                    alone[s * n..].as_mut_ptr(),
+                                    1,
+                                    n,
+                                    k,
+                                )
+                            };
+                        }
+                        assert_eq!(bits(&y), bits(&alone), "{what}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn all_finite_finds_every_nan_and_infinity() {
     type Check = unsafe fn(*const f32, usize) -> bool;

@@ -219,6 +219,73 @@ pub(super) unsafe fn gemm_nt<V: Simd, const MR: usize, const NR: usize>(
     }
 }
 
+/// The most inputs [`gemm_nt_copied`] copies a tile of samples of.
+pub(super) const COPY_COLUMNS: usize = 1024;
+
+/// [`gemm_nt`] for an `x` whose rows do not start on 64-byte lines (a
+/// caller's array): each tile of `MR` samples is first copied to rows that
+/// do, on the stack, and then multiplied by every block of outputs, so
+/// that its vector loads do not straddle two lines. The samples left over
+/// (fewer than `MR`) are read in place. Each output's sum is the same
+/// tile sum as [`gemm_nt`]'s, so the bits are the same.
+///
+/// # Safety
+///
+/// As [`gemm_nt`], with `MR ≤ 4` and `k ≤ COPY_COLUMNS`.
+#[inline(always)]
+pub(super) unsafe fn gemm_nt_copied<V: Simd, const MR: usize, const NR: usize>(
+    x: *const f32,
+    w: *const f32,
+    bias: *const f32,
+    y: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+) {
+    // Rows of the copy start on lines: its stride is `k` rounded up to 16.
+    let ld = k.next_multiple_of(16);
+    // Written before it is read, and only where written (`tile_nt` reads
+    // columns below `k`): no need to zero it.
+    let mut rows = super::Aligned(core::mem::MaybeUninit::<[f32; 4 * COPY_COLUMNS]>::uninit());
+    let tile = rows.0.as_mut_ptr().cast::<f32>();
+    let at = |o: usize| {
+        if bias.is_null() {
+            bias
+        } else {
+            bias.wrapping_add(o)
+        }
+    };
+    // SAFETY: the caller's guarantee: samples `b0..b0 + MR ≤ m` of `x`
+    // have `k` readable columns, outputs `o0..o0 + NR ≤ n` of `w` (and of
+    // `bias`) are readable and of `y` writable; the copy holds `MR ≤ 4`
+    // rows of `ld ≤ COPY_COLUMNS` columns.
+    unsafe {
+        let mut b0 = 0;
+        while b0 + MR <= m {
+            for r in 0..MR {
+                core::ptr::copy_nonoverlapping(x.add((b0 + r) * k), tile.add(r * ld), k);
+            }
+            let mut o0 = 0;
+            while o0 + NR <= n {
+                let acc = tile_nt::<V, MR, NR>(tile, ld, w.add(o0 * k), k, k);
+                V::store_sums(&acc, y.add(b0 * n + o0), n, at(o0));
+                o0 += NR;
+            }
+            while o0 < n {
+                let acc = tile_nt::<V, MR, 1>(tile, ld, w.add(o0 * k), k, k);
+                V::store_sums(&acc, y.add(b0 * n + o0), n, at(o0));
+                o0 += 1;
+            }
+            b0 += MR;
+        }
+        if b0 < m {
+            // The samples left, one at a time, in place.
+            let rest = m - b0;
+            gemm_nt::<V, 1, NR>(x.add(b0 * k), w, bias, y.add(b0 * n), rest, n, k);
+        }
+    }
+}
+
 /// The operands of `C (+)= A B` for [`tile_ab`]: `A[r][p]` is at
 /// `a[r · rs + p · ps]`, so that `A` can be a matrix or its transpose; `B`
 /// and `C` are row-major with strides `ldb` and `ldc`.
