@@ -242,6 +242,8 @@ pub(super) unsafe fn gemm_nt_copied<V: Simd, const MR: usize, const NR: usize>(
     n: usize,
     k: usize,
 ) {
+    const { assert!(MR <= 4, "the copy holds 4 rows") };
+    debug_assert!(k <= COPY_COLUMNS);
     // Rows of the copy start on lines: its stride is `k` rounded up to 16.
     let ld = k.next_multiple_of(16);
     // Written before it is read, and only where written (`tile_nt` reads
