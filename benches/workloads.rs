@@ -210,6 +210,7 @@ fn classifier<N, const I: usize>(
     let mut base_data = as_vecs(&data);
     let inputs: Vec<[f32; I]> = data.iter().map(|(x, _)| *x).collect();
 
+    optimizer_step(c, name, &*net, &data[..32]);
     let mut g = group(c, name);
     let start = (net.clone(), opt);
     train_bench(&mut g, "train b32/constnet", &start, |(net, opt)| {
@@ -284,6 +285,42 @@ fn classifier<N, const I: usize>(
     if !small {
         continuous(c, name, &*net, &mut rng);
     }
+}
+
+/// One SGD step with momentum 0.9 (`Optimizer::step`, which tries the
+/// update before it writes it) on a batch's gradient, one step after
+/// another, beside the same rule as a plain loop over three arrays of as
+/// many values: the passes over parameters, gradient and velocity that the
+/// step cannot avoid, with nothing checked.
+fn optimizer_step<N>(c: &mut Criterion, name: &str, net: &N, batch: &[(N::Input, usize)])
+where
+    N: Network<Scalar = f32> + Train<usize> + Clone,
+    SoftmaxCrossEntropy: Loss<N::Output, usize>,
+{
+    let batch: &[_; 32] = batch.try_into().expect("32 samples");
+    let mut grads = Gradients::<N>::boxed();
+    net.loss_and_gradients(batch, &SoftmaxCrossEntropy, &mut grads);
+    let mut net = net.clone();
+    let mut opt: Box<Sgd<N>> = Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap());
+    let len = <N::Layers as Tensors<f32>>::LEN;
+    let mut g = c.benchmark_group(format!("{name} step"));
+    g.throughput(Throughput::Elements(len as u64));
+    g.bench_function("constnet", |b| {
+        b.iter(|| opt.step(&mut net, black_box(&grads)).unwrap())
+    });
+    let (mut p, mut v) = (vec![0.5f32; len], vec![0.0f32; len]);
+    let gradient: Vec<f32> = (0..<Gradients<N> as Tensors<f32>>::COUNT)
+        .flat_map(|i| grads.tensor(i).to_vec())
+        .collect();
+    g.bench_function("plain loop", |b| {
+        b.iter(|| {
+            for ((p, g), v) in p.iter_mut().zip(black_box(&gradient)).zip(&mut v) {
+                *v = 0.9 * *v - 0.01 * g;
+                *p += *v;
+            }
+        })
+    });
+    g.finish();
 }
 
 /// Parameters below which a network is compared on one thread and all

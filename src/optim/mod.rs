@@ -418,13 +418,20 @@ fn tried_step<N: Network, const K: usize>(
 #[inline(always)]
 fn gradient_within<N: Network>(grads: &Gradients<N>, allowed: f64) -> bool {
     let allowed = N::Scalar::from_f64(allowed);
-    (0..<Gradients<N> as Tensors<N::Scalar>>::COUNT).all(|i| {
-        in_parts(
+    // A plain loop, not `Iterator::all`: its closure would be compiled out
+    // of line, for the build's baseline instruction set rather than the
+    // vectorised frame's.
+    for i in 0..<Gradients<N> as Tensors<N::Scalar>>::COUNT {
+        let within = in_parts(
             grads.tensor(i),
             #[inline(always)]
             |g: &[N::Scalar]| g.iter().fold(true, |ok, x| ok & (x.abs() <= allowed)),
-        )
-    })
+        );
+        if !within {
+            return false;
+        }
+    }
+    true
 }
 
 /// [`update_all`]'s two passes: the rule tried on copies, first tensor
@@ -456,15 +463,20 @@ fn first_refused<N: Network, const K: usize>(
     update: impl Fn(&mut N::Scalar, N::Scalar, &mut [N::Scalar; K]) + Copy + Sync,
     accept: impl Fn(N::Scalar) -> bool + Copy + Sync,
 ) -> Option<usize> {
-    (0..<N::Layers as Tensors<N::Scalar>>::COUNT).find(|&i| {
+    // A plain loop, as in `gradient_within`.
+    for i in 0..<N::Layers as Tensors<N::Scalar>>::COUNT {
         let (p, g) = (net.layers().tensor(i), grads.tensor(i));
         let s = state.each_ref().map(|s| s.tensor(i));
-        !in_parts(
+        let accepted = in_parts(
             (p, &g[..p.len()], s),
             #[inline(always)]
             |(p, g, s)| accepts(p, g, s, update, accept),
-        )
-    })
+        );
+        if !accepted {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// The rule in place on every tensor, last tensor first.
