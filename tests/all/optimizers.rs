@@ -169,3 +169,57 @@ fn scheduled_counts_steps_in_units_of_every() {
     }
     assert_eq!(opt.learning_rate(), 0.2); // the third step used 0.8 · 0.5²
 }
+
+network! {
+    /// Three `f32` parameters, for the decay of an optimiser's state.
+    struct Three32<f32> { 2 => Dense<1> }
+}
+
+/// Steps of `opt` with a gradient of 1 for every parameter, then steps
+/// with a zero gradient until every piece of `state` is zero (at most
+/// `limit` of them), and how many that took. IEEE arithmetic alone would
+/// never get there: the state would stop a few subnormal units above zero
+/// (`0.9 × 1.4e-45` rounds back to `1.4e-45`).
+fn steps_to_zero<O: Optimizer<Three32>>(
+    mut opt: O,
+    limit: usize,
+    state: impl Fn(&O) -> Vec<f32>,
+) -> Option<usize> {
+    let mut net = Three32::new(Dense::new([[0.5, -0.25]], [0.125]));
+    let ones = Gradients::<Three32>(Dense::new([[1.0, 1.0]], [1.0]));
+    let zero = Gradients::<Three32>(Dense::new([[0.0, 0.0]], [0.0]));
+    opt.step(&mut net, &ones).unwrap();
+    assert!(state(&opt).iter().all(|&s| s != 0.0));
+    for n in 1..=limit {
+        opt.step(&mut net, &zero).unwrap();
+        let s = state(&opt);
+        assert!(s.iter().all(|s| !s.is_subnormal()), "step {n}: {s:?}");
+        if s.iter().all(|&s| s == 0.0) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn flat(g: &Gradients<Three32>) -> Vec<f32> {
+    (0..2).flat_map(|i| g.tensor(i).to_vec()).collect()
+}
+
+#[test]
+fn the_state_of_a_parameter_without_gradient_decays_to_zero_not_to_subnormals() {
+    // SGD: the velocity falls by 0.9 a step from 0.1 (lr · 1): below the
+    // smallest normal f32 (1.2e-38) after ln(0.1 / 1.2e-38) / ln(1 / 0.9)
+    // ≈ 820 steps, then zero.
+    let sgd = Sgd::<Three32>::new(0.1).unwrap().momentum(0.9).unwrap();
+    let n = steps_to_zero(sgd, 2_000, |o| flat(o.velocity())).expect("velocity reaches zero");
+    assert!((800..=850).contains(&n), "{n} steps");
+    // Adam: the second moment falls by 0.999 a step from 0.001: below
+    // 1.2e-38 after about 81,000 steps.
+    let adam = Adam::<Three32>::new(0.001).unwrap();
+    let n = steps_to_zero(adam, 100_000, |o| {
+        let (m, v) = o.moments();
+        [flat(m), flat(v)].concat()
+    })
+    .expect("moments reach zero");
+    assert!((80_000..=82_000).contains(&n), "{n} steps");
+}
