@@ -69,19 +69,21 @@
 //! ([`std::thread::available_parallelism`]), [`Threads::up_to`] at most a
 //! given number; both start no thread for work too small to pay for it,
 //! and decide by measuring, not by a size fixed in advance. For training,
-//! with batches of `B`, three full batches of that size run on one thread,
-//! three on all sharing the batch and three on all sharing the layers
+//! with batches of `B`, five full batches of that size run on one thread,
+//! five on all sharing the batch and five on all sharing the layers
 //! (only the way set by [`Threads::sharing`], if one is); the first of
-//! each three warms up (wakes the threads, brings the parameters to each
-//! core) and the other two are timed. The faster way on all threads is
-//! kept for that batch size if it was at least 10 % faster than one
-//! thread, one thread otherwise. The choice is measured again at the
+//! each five warms up (wakes the threads, brings the parameters to each
+//! core) and the other four are timed one by one, each way's fastest
+//! kept (other work on the machine only ever adds time, so the fastest
+//! step is the one it disturbed least). The faster way on all threads is
+//! kept for that batch size if its fastest step was at least 10 % faster
+//! than one thread's, one thread otherwise. The choice is measured again at the
 //! start of the first epoch after it has lasted 256 batches, then 512,
 //! 1,024 and so on, since the machine's load (and with it the better
 //! choice) may change, and one measurement can be thrown off by a
-//! moment's load elsewhere; and at the next call as soon as a call's
-//! steps on threads took longer each than one thread's did in the trial
-//! (the other cores have other work now). A batch of one sample (`B = 1`)
+//! moment's load elsewhere; and at the next call as soon as none of a
+//! call's steps on threads was as fast as one thread's fastest in the
+//! trial (the other cores have other work now). A batch of one sample (`B = 1`)
 //! never starts a thread. For an evaluation, the first
 //! block of 256 samples runs on one thread, timed; the rest is shared out
 //! when the time it would save exceeds twice the measured cost of waking
@@ -151,7 +153,7 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::boxed::Box;
-use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
@@ -176,9 +178,9 @@ const BLOCK: usize = 256;
 /// Samples per forward pass within a block of an evaluation.
 const EVAL_BATCH: usize = 16;
 
-/// Full batches timed together each way (one thread, then all) before
+/// Full batches timed one by one each way (one thread, then all) before
 /// choosing.
-const TRIALS: usize = 2;
+const TRIALS: usize = 4;
 
 /// Batches a first choice of the thread count lasts before it is measured
 /// again; each later choice lasts twice as long as the one before.
@@ -283,7 +285,7 @@ impl Way {
 /// How training with one batch size runs.
 #[derive(Clone, Copy, Debug)]
 enum Plan {
-    /// Being timed: the time of a step each way tried so far (see
+    /// Being timed: the fastest step each way tried so far (see
     /// `Threads::trial_way`), and the batches the choice will then last.
     Trial {
         times: [Duration; 3],
@@ -291,8 +293,8 @@ enum Plan {
         last: usize,
     },
     /// Chosen: this way, for `left` more batches, then measured again, to
-    /// last twice as long; `one`, a step's time on one thread in the trial
-    /// that chose it.
+    /// last twice as long; `one`, the fastest step on one thread in the
+    /// trial that chose it.
     Use {
         way: Way,
         left: usize,
@@ -564,7 +566,7 @@ where
     /// other paths of an epoch, so that their frames (a batch's
     /// activations each) are not added up on the caller's stack. While the plan for `B` is
     /// being measured, batches run in trials: one batch to warm up (start
-    /// the pool, touch the buffers), then `TRIALS` batches timed together,
+    /// the pool, touch the buffers), then `TRIALS` batches timed one by one,
     /// on one thread first, then on all.
     #[inline(never)]
     fn batches<const B: usize, Target: Sync>(
@@ -594,12 +596,13 @@ where
                 total += steps.total;
                 let count = rest.len().div_ceil(batch);
                 self.count_down(B, count);
-                // Threads slower than one thread was: measure again at
-                // the next call (the machine's load has changed).
-                if let (Plan::Use { way, one, last, .. }, Some(warm)) = (self.plan(B), steps.warm)
+                // No step on threads as fast as one thread's fastest:
+                // measure again at the next call (the machine's load has
+                // changed).
+                if let Plan::Use { way, one, last, .. } = self.plan(B)
                     && way.threads > 1
                     && count > TRIALS
-                    && warm.elapsed() / (count - 1) as u32 > one
+                    && steps.clock.fastest() > one
                 {
                     self.set_plan(B, Plan::trial(last / 2));
                 }
@@ -611,9 +614,7 @@ where
             let steps = self.group::<B, Target>(way, net, trial, loss, opt, first)?;
             total += steps.total;
             let mut times = times;
-            times[tried] = steps
-                .warm
-                .map_or(Duration::MAX, |warm| warm.elapsed() / TRIALS as u32);
+            times[tried] = steps.clock.fastest();
             let plan = if self.trial_way(tried + 1).is_some() {
                 Plan::Trial {
                     times,
@@ -681,10 +682,7 @@ where
         opt: &mut impl Optimizer<N>,
         first: usize,
     ) -> Result<Steps<N::Scalar>, TrainError> {
-        let mut steps = Steps {
-            total: N::Scalar::ZERO,
-            warm: None,
-        };
+        let mut steps = Steps::START;
         for (k, batch) in group.chunks(B.max(1)).enumerate() {
             let grads = &mut self.buffers[0];
             let mean = train::step::<N, Target, B>(
@@ -697,7 +695,7 @@ where
                 &mut self.bounds,
             )?;
             steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
-            steps.warm.get_or_insert_with(Instant::now);
+            steps.clock.tick();
         }
         Ok(steps)
     }
@@ -727,10 +725,7 @@ where
                 return None;
             }
             let (net, opt, grads, bounds) = lead.lock().ok()?.take()?;
-            let mut steps = Steps {
-                total: N::Scalar::ZERO,
-                warm: None,
-            };
+            let mut steps = Steps::START;
             let result = crew.lead(|| {
                 for (k, batch) in group.chunks(B.max(1)).enumerate() {
                     let mean = train::step::<N, Target, B>(
@@ -743,7 +738,7 @@ where
                         bounds,
                     )?;
                     steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
-                    steps.warm.get_or_insert_with(Instant::now);
+                    steps.clock.tick();
                 }
                 Ok(())
             });
@@ -770,7 +765,6 @@ where
         first: usize,
     ) -> Result<Steps<N::Scalar>, TrainError> {
         let crew = Crew::new(threads);
-        let warm = OnceLock::new();
         // Each thread reads the network and writes its own buffer and sum
         // while it computes its share; the first then takes them all, and
         // the network and the optimiser, for the step.
@@ -787,7 +781,7 @@ where
         let run = |t: usize| {
             let _guard = crew.guard();
             let mut seen = 0;
-            let mut total = N::Scalar::ZERO;
+            let mut steps = Steps::<N::Scalar>::START;
             for (k, batch) in group.chunks(B.max(1)).enumerate() {
                 let len = batch.len();
                 let inv = N::Scalar::ONE / N::Scalar::from_f64(len as f64);
@@ -841,24 +835,18 @@ where
                     }))
                 })();
                 crew.release(!matches!(step, Some(Ok(_))));
-                if k == 0 {
-                    let _ = warm.set(Instant::now());
-                }
+                steps.clock.tick();
                 match step? {
-                    Ok(mean) => total += mean * N::Scalar::from_f64(len as f64),
+                    Ok(mean) => steps.total += mean * N::Scalar::from_f64(len as f64),
                     Err(error) => return Some(Err(error)),
                 }
             }
-            Some(Ok(total))
+            Some(Ok(steps))
         };
         // This thread leads, with the network and the optimiser's state in
         // its core's cache.
-        let total = on_every_thread(pool, |t| if t < threads { run(t) } else { None })
-            .expect("the first thread returns the result")?;
-        Ok(Steps {
-            total,
-            warm: warm.get().copied(),
-        })
+        on_every_thread(pool, |t| if t < threads { run(t) } else { None })
+            .expect("the first thread returns the result")
     }
 }
 
@@ -1155,11 +1143,51 @@ where
     }
 }
 
-/// What a group of steps gave: the sum of the batches' losses, and when
-/// the first step ended (the end of a trial's warm-up).
+/// What a group of steps gave: the sum of the batches' losses, and the
+/// time of its steps after the first (a trial's warm-up).
 struct Steps<T> {
     total: T,
-    warm: Option<Instant>,
+    clock: Clock,
+}
+
+impl<T: Scalar> Steps<T> {
+    const START: Steps<T> = Steps {
+        total: T::ZERO,
+        clock: Clock::START,
+    };
+}
+
+/// The time of the fastest of a group's steps after its first, each
+/// timed from the end of the one before on the thread that leads it.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    /// When the last step ended; `None` before the first has.
+    last: Option<Instant>,
+    /// The fastest step timed so far.
+    fastest: Duration,
+}
+
+impl Clock {
+    const START: Clock = Clock {
+        last: None,
+        fastest: Duration::MAX,
+    };
+
+    /// A step has ended.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if let Some(last) = self.last {
+            self.fastest = self.fastest.min(now - last);
+        }
+        self.last = Some(now);
+    }
+
+    /// The fastest step timed: the figure least disturbed by other work
+    /// on the machine, which only ever adds time; `Duration::MAX` if none
+    /// was.
+    fn fastest(&self) -> Duration {
+        self.fastest
+    }
 }
 
 /// [`Train::train_epoch`]'s epoch on this thread, with the gradient

@@ -623,23 +623,23 @@ fn a_measured_choice_is_measured_again_after_256_batches() {
     let mut rng = SmallRng::seed_from_u64(9);
     let mut net = Net::random(&mut rng);
     let mut opt = Sgd::new(0.1).unwrap();
-    // 96 samples: 12 batches of 8 per epoch.
-    let mut data: Vec<([f32; 5], usize)> = data::<f32>().into_iter().cycle().take(96).collect();
+    // 120 samples: 15 batches of 8 per epoch.
+    let mut data: Vec<([f32; 5], usize)> = data::<f32>().into_iter().cycle().take(120).collect();
     let mut threads = Threads::up_to(2).unwrap();
     let mut epoch = |threads: &mut Threads<Net>| {
         net.train_epoch_on::<8>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng, threads)
             .unwrap()
     };
-    // The first epoch: three batches timed on one thread, three on two
-    // sharing the batch, three on two sharing the layers, then the choice.
+    // The first epoch: five batches on one thread (one to warm up, four
+    // timed), five on two sharing the batch, five on two sharing the
+    // layers, then the choice.
     epoch(&mut threads);
     let chosen = threads.chosen::<8>();
     assert!(matches!(chosen, Some(1 | 2)), "{chosen:?}");
     assert_eq!(threads.chosen_sharing::<8>().is_some(), chosen == Some(2));
-    // It lasts 256 batches: the three left of the first epoch and 21 more
-    // epochs of 12 make 255, the next epoch passes 256, and the epoch
-    // after that measures again.
-    for _ in 0..21 {
+    // It lasts 256 batches: 17 more epochs of 15 make 255, the next epoch
+    // passes 256, and the epoch after that measures again.
+    for _ in 0..17 {
         epoch(&mut threads);
         assert_eq!(threads.chosen::<8>(), chosen);
     }
