@@ -323,6 +323,28 @@ where
     g.finish();
 }
 
+/// The MNIST network quantised to int8 (calibrated on its first 64
+/// inputs), one sample at a time: `Quantized::classify` on 256 inputs.
+fn int8(c: &mut Criterion) {
+    let mut rng = SmallRng::seed_from_u64(6);
+    let net: Box<Mnist> = Mnist::random_boxed(&mut rng);
+    let inputs: Vec<[f32; 784]> = dataset::<784>(&mut rng, 10)
+        .into_iter()
+        .map(|(x, _)| x)
+        .collect();
+    let int8 = constnet::quant::Quantized::calibrate(&*net, &inputs[..64]).unwrap();
+    let mut g = group(c, "MNIST int8");
+    g.bench_function("classify b1", |b| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|x| int8.classify(black_box(x)))
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
 /// Parameters below which a network is compared on one thread and all
 /// cores as W2 is (epochs from a fresh copy, the cost threads must not
 /// add), and from which it is trained continuously.
@@ -710,6 +732,7 @@ fn main() {
     classifier::<W3, 784>(&mut c, "W3", 3, &[784, 128, 10], true);
     classifier::<W4, 256>(&mut c, "W4", 4, &[256, 256, 256, 256, 10], true);
     classifier::<Mnist, 784>(&mut c, "MNIST", 5, &[784, 256, 10], false);
+    int8(&mut c);
     c.final_summary();
     summary(&dir);
     #[cfg(feature = "parallel")]

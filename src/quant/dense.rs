@@ -173,6 +173,17 @@ impl<const I: usize, const O: usize> fmt::Debug for QuantDense<I, O> {
     }
 }
 
+/// Weights from which a layer's products run in `simd::vectorized`.
+const VECTORIZED: usize = 1024;
+
+impl<const I: usize, const O: usize> QuantDense<I, O> {
+    /// `y`: the rescaled products of the weights and `x`.
+    #[inline(always)]
+    fn products(&self, x: &[i8; I], y: &mut [i8; O]) {
+        super::kernel::dots(&self.weight, x, |o, dot| y[o] = self.rescale(o, dot));
+    }
+}
+
 impl<const I: usize, const O: usize> QuantLayer<[i8; I]> for QuantDense<I, O> {
     type Output = [i8; O];
 
@@ -180,7 +191,19 @@ impl<const I: usize, const O: usize> QuantLayer<[i8; I]> for QuantDense<I, O> {
     #[inline]
     fn forward(&self, x: &[i8; I]) -> [i8; O] {
         let mut y = [0i8; O];
-        super::kernel::dots(&self.weight, x, |o, dot| y[o] = self.rescale(o, dot));
+        // A large layer's products are compiled for the widest vector
+        // instructions the processor has (on x86-64; the sums are exact, so
+        // the results are the same on every level): 784-256-10 on AVX-512,
+        // 38 µs a sample on SSE2, 10 µs so. A small one's stay inline,
+        // where the call would cost more than it saves.
+        if I * O >= VECTORIZED {
+            crate::simd::vectorized(
+                #[inline(always)]
+                || self.products(x, &mut y),
+            );
+        } else {
+            self.products(x, &mut y);
+        }
         y
     }
 
