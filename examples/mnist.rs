@@ -41,7 +41,22 @@ network! {
 const EPOCHS: u32 = 12;
 const BATCH: usize = 32;
 
+/// How the accuracies below are measured: with the `parallel` feature,
+/// on every core (`Threads::accuracy`, on threads of its own: training
+/// holds the other `Threads` while it reports each epoch); otherwise by
+/// [`accuracy`].
+fn evaluator() -> impl FnMut(&Mnist, &[([f32; 784], usize)]) -> f64 {
+    #[cfg(feature = "parallel")]
+    {
+        let mut threads = constnet::parallel::Threads::all();
+        move |net: &Mnist, data: &[([f32; 784], usize)]| threads.accuracy(net, data)
+    }
+    #[cfg(not(feature = "parallel"))]
+    accuracy
+}
+
 /// The fraction of `data` classified correctly, predicted in batches.
+#[cfg_attr(feature = "parallel", allow(dead_code))]
 fn accuracy(net: &Mnist, data: &[([f32; 784], usize)]) -> f64 {
     let mut correct = 0;
     for chunk in data.chunks(64) {
@@ -93,6 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last = Instant::now();
     let samples = train.len();
     println!("epoch   loss   train¹    test   elapsed   samples/s");
+    let mut accuracy = evaluator();
     let mut progress = |net: &Mnist, m: &EpochMetrics| {
         let seconds = last.elapsed().as_secs_f64();
         let train_accuracy = accuracy(net, &train_sample);
