@@ -48,11 +48,11 @@ fn decode() {
     black_box(&net);
 }
 
-/// One epoch of eight batches of 128, on the calling thread alone
-/// (`on_threads: false`) or through `Threads::all`, which takes three
-/// batches on the calling thread alone, three sharing the batch with the
-/// pool and the last two sharing the layers, its trials (on one core, all
-/// alone): a batch's activations take
+/// One epoch of sixteen batches of 128, on the calling thread alone
+/// (`on_threads: false`) or through `Threads::all`, which takes five
+/// batches on the calling thread alone, five sharing the batch with the
+/// pool and five sharing the layers, its trials (on one core, all
+/// alone), then the last as it chose: a batch's activations take
 /// about 1.4 MB of stack for this network, so a path that keeps two of
 /// them in one frame shows.
 #[cfg(feature = "parallel")]
@@ -62,7 +62,7 @@ fn train_128(on_threads: bool) {
     let mut rng = SmallRng::seed_from_u64(1);
     let mut net = Big::random_boxed(&mut rng);
     let mut opt = Sgd::boxed(0.01).unwrap().momentum(0.9).unwrap();
-    let mut data = vec![([0.5f32; 784], 3usize); 1024];
+    let mut data = vec![([0.5f32; 784], 3usize); 2048];
     let loss = match on_threads {
         false => net.train_epoch::<128>(&mut data, &SoftmaxCrossEntropy, &mut opt, &mut rng),
         true => {
