@@ -209,7 +209,7 @@ fn flat(g: &Gradients<Three32>) -> Vec<f32> {
 fn the_state_of_a_parameter_without_gradient_decays_to_zero_not_to_subnormals() {
     // SGD: the velocity falls by 0.9 a step from 0.1 (lr · 1): below the
     // smallest normal f32 (1.2e-38) after ln(0.1 / 1.2e-38) / ln(1 / 0.9)
-    // ≈ 820 steps, then zero.
+    // ≈ 807 steps, then zero.
     let sgd = Sgd::<Three32>::new(0.1).unwrap().momentum(0.9).unwrap();
     let n = steps_to_zero(sgd, 2_000, |o| flat(o.velocity())).expect("velocity reaches zero");
     assert!((800..=850).contains(&n), "{n} steps");
