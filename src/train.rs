@@ -264,7 +264,8 @@ impl<N: Network, Target> Train<Target> for N {
         grads: &mut Gradients<N>,
     ) -> N::Scalar {
         checks::<N, Target, B>(loss);
-        batch_gradients::<N, Target, B>(self, batch, loss, grads)
+        let mut trace = Zeroed::ZERO;
+        batch_gradients::<N, Target, B>(self, batch, loss, grads, &mut trace)
     }
 
     fn train_batch<const B: usize>(
@@ -275,7 +276,9 @@ impl<N: Network, Target> Train<Target> for N {
     ) -> Result<N::Scalar, TrainError> {
         checks::<N, Target, B>(loss);
         with_scratch(opt, |opt, grads| {
-            step::<N, Target, B>(self, batch, loss, opt, grads, 0, &mut StepBounds::new())
+            let mut trace = Zeroed::ZERO;
+            let bounds = &mut StepBounds::new();
+            step::<N, Target, B>(self, batch, loss, opt, grads, &mut trace, 0, bounds)
         })
     }
 
@@ -304,12 +307,14 @@ impl<N: Network, Target> Train<Target> for N {
         grads: &mut GradientBuffer<N>,
     ) -> Result<N::Scalar, TrainError> {
         checks::<N, Target, B>(loss);
+        let mut trace = Zeroed::ZERO;
         step::<N, Target, B>(
             self,
             batch,
             loss,
             opt,
             &mut grads.0,
+            &mut trace,
             0,
             &mut StepBounds::new(),
         )
@@ -398,27 +403,40 @@ pub(crate) fn epoch<N: Network, Target, const B: usize>(
 ) -> Result<N::Scalar, TrainError> {
     let mut total = N::Scalar::ZERO;
     let mut bounds = StepBounds::new();
+    let mut trace = Zeroed::ZERO;
     for (index, batch) in data.chunks(B).enumerate() {
-        let mean = step::<N, Target, B>(net, batch, loss, opt, grads, index, &mut bounds)?;
+        let mean =
+            step::<N, Target, B>(net, batch, loss, opt, grads, &mut trace, index, &mut bounds)?;
         total += mean * N::Scalar::from_f64(batch.len() as f64);
     }
     Ok(total / N::Scalar::from_f64(data.len() as f64))
 }
 
+/// What the training forward pass of a batch of `B` keeps for the backward
+/// pass (see [`Layer::Trace`]): zeroed once per training call and handed
+/// from batch to batch, since each forward pass writes all of it (a
+/// network's traces are its layers' outputs), rather than zeroed for every
+/// batch.
+pub(crate) type BatchTrace<N, const B: usize> =
+    <<N as Network>::Layers as Layer<<N as Network>::Input>>::Trace<B>;
+
 /// The gradient of one batch, written into `grads` (whatever it held),
-/// checked, then applied. `bounds` is the training call's (see
+/// checked, then applied. `trace` is the training call's (whatever the
+/// last batch left in it); `bounds` too (see
 /// [`Optimizer::step_and_discard_within`]).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)] // the step's state, each from its caller
 pub(crate) fn step<N: Network, Target, const B: usize>(
     net: &mut N,
     batch: &[(N::Input, Target)],
     loss: &impl Loss<N::Output, Target>,
     opt: &mut impl Optimizer<N>,
     grads: &mut Gradients<N>,
+    trace: &mut BatchTrace<N, B>,
     index: usize,
     bounds: &mut StepBounds,
 ) -> Result<N::Scalar, TrainError> {
-    let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads);
+    let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads, trace);
     take_step(net, opt, grads, mean, index, bounds)
 }
 
@@ -461,13 +479,14 @@ fn batch_gradients<N: Network, Target, const B: usize>(
     batch: &[(N::Input, Target)],
     loss: &impl Loss<N::Output, Target>,
     grads: &mut Gradients<N>,
+    trace: &mut BatchTrace<N, B>,
 ) -> N::Scalar {
     let n = batch.len().clamp(1, B.max(1));
     let inv = N::Scalar::ONE / N::Scalar::from_f64(n as f64);
     // With B = 1 the batch has one sample and the mean is that sample:
     // no multiplication by 1 on the path from the output to the update.
     let scale = (B > 1).then_some(inv);
-    summed_gradients::<N, Target, B>(net, batch, loss, scale, &mut grads.0, false) * inv
+    summed_gradients::<N, Target, B>(net, batch, loss, scale, &mut grads.0, false, trace) * inv
 }
 
 /// The sum of the losses of `samples` (any number), and their gradient
@@ -500,12 +519,12 @@ pub(crate) fn share_gradients<N: Network, Target, const B: usize>(
         };
         let (chunk, tail) = rest.split_at(take);
         let gradients = match take {
-            n if n == B => summed_gradients::<N, Target, B>,
-            16 => summed_gradients::<N, Target, 16>,
-            8 => summed_gradients::<N, Target, 8>,
-            4 => summed_gradients::<N, Target, 4>,
-            2 => summed_gradients::<N, Target, 2>,
-            _ => summed_gradients::<N, Target, 1>,
+            n if n == B => chunk_gradients::<N, Target, B>,
+            16 => chunk_gradients::<N, Target, 16>,
+            8 => chunk_gradients::<N, Target, 8>,
+            4 => chunk_gradients::<N, Target, 4>,
+            2 => chunk_gradients::<N, Target, 2>,
+            _ => chunk_gradients::<N, Target, 1>,
         };
         // The first chunk writes the gradient, the others add to it.
         let add = rest.len() < samples.len();
@@ -515,9 +534,25 @@ pub(crate) fn share_gradients<N: Network, Target, const B: usize>(
     total
 }
 
+/// [`summed_gradients`] with a trace of its own.
+#[cfg(feature = "parallel")]
+#[inline(always)]
+fn chunk_gradients<N: Network, Target, const B: usize>(
+    net: &N,
+    batch: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    inv: Option<N::Scalar>,
+    grads: &mut N::Layers,
+    add: bool,
+) -> N::Scalar {
+    let mut trace = Zeroed::ZERO;
+    summed_gradients::<N, Target, B>(net, batch, loss, inv, grads, add, &mut trace)
+}
+
 /// The sum of the losses of up to `B` samples and their gradient, each
 /// sample's times `inv` when it is given, added to `grads` if `add`,
-/// otherwise written into it (whatever it held).
+/// otherwise written into it (whatever it held). `trace` holds whatever
+/// the last batch left in it; the forward pass writes all of it.
 #[inline(always)]
 fn summed_gradients<N: Network, Target, const B: usize>(
     net: &N,
@@ -526,17 +561,14 @@ fn summed_gradients<N: Network, Target, const B: usize>(
     inv: Option<N::Scalar>,
     grads: &mut N::Layers,
     add: bool,
+    trace: &mut BatchTrace<N, B>,
 ) -> N::Scalar {
     let layers = net.layers();
-    let mut x = crate::simd::Aligned([<N::Input as Zeroed>::ZERO; B]);
-    let x = &mut x.0;
-    for (row, (input, _)) in x.iter_mut().zip(batch) {
-        *row = *input;
-    }
+    let mut x = core::mem::MaybeUninit::uninit();
+    let x = crate::simd::Aligned::rows_then_zeros(&mut x, batch.iter().map(|(input, _)| *input));
     let mut y = crate::simd::Aligned([<N::Output as Zeroed>::ZERO; B]);
     let y = &mut y.0;
-    let mut trace = Zeroed::ZERO;
-    layers.forward_train(x, y, &mut trace);
+    layers.forward_train(x, y, trace);
 
     let mut dy = crate::simd::Aligned([<N::Output as Zeroed>::ZERO; B]);
     let dy = &mut dy.0;
@@ -551,9 +583,9 @@ fn summed_gradients<N: Network, Target, const B: usize>(
     }
 
     if add {
-        layers.backward(x, y, dy, &trace, grads, None);
+        layers.backward(x, y, dy, trace, grads, None);
     } else {
-        layers.backward_overwrite(x, y, dy, &trace, grads, None);
+        layers.backward_overwrite(x, y, dy, trace, grads, None);
     }
     total
 }

@@ -683,6 +683,7 @@ where
         first: usize,
     ) -> Result<Steps<N::Scalar>, TrainError> {
         let mut steps = Steps::START;
+        let mut trace = Zeroed::ZERO;
         for (k, batch) in group.chunks(B.max(1)).enumerate() {
             let grads = &mut self.buffers[0];
             let mean = train::step::<N, Target, B>(
@@ -691,6 +692,7 @@ where
                 loss,
                 opt,
                 grads,
+                &mut trace,
                 first + k,
                 &mut self.bounds,
             )?;
@@ -727,6 +729,7 @@ where
             let (net, opt, grads, bounds) = lead.lock().ok()?.take()?;
             let mut steps = Steps::START;
             let result = crew.lead(|| {
+                let mut trace = Zeroed::ZERO;
                 for (k, batch) in group.chunks(B.max(1)).enumerate() {
                     let mean = train::step::<N, Target, B>(
                         net,
@@ -734,6 +737,7 @@ where
                         loss,
                         opt,
                         grads,
+                        &mut trace,
                         first + k,
                         bounds,
                     )?;

@@ -209,3 +209,29 @@ pub(crate) fn widest() -> Level {
 #[repr(C)]
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub(crate) struct Aligned<T>(pub(crate) T);
+
+impl<T: Copy + crate::scalar::Zeroed, const B: usize> Aligned<[T; B]> {
+    /// The rows `rows` gives (the first `B` of them) followed by zero rows
+    /// up to `B`, written into `slot` once each: a batch copied into
+    /// aligned rows without first zeroing the rows the copy overwrites.
+    pub(crate) fn rows_then_zeros(
+        slot: &mut core::mem::MaybeUninit<Self>,
+        rows: impl Iterator<Item = T>,
+    ) -> &mut [T; B] {
+        // `Aligned` is `repr(C)` with the array as its only field, so the
+        // slot's rows start at its address.
+        let first = slot.as_mut_ptr().cast::<T>();
+        let mut written = 0;
+        for row in rows.take(B) {
+            // SAFETY: `written < B`: row `written` is inside the slot.
+            unsafe { first.add(written).write(row) };
+            written += 1;
+        }
+        for i in written..B {
+            // SAFETY: `i < B`, as above.
+            unsafe { first.add(i).write(T::ZERO) };
+        }
+        // SAFETY: every one of the `B` rows has been written.
+        unsafe { &mut slot.assume_init_mut().0 }
+    }
+}

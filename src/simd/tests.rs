@@ -401,3 +401,17 @@ fn a_sample_gives_the_same_bits_alone_and_in_a_batch() {
         }
     }
 }
+
+#[test]
+fn a_batch_copied_into_aligned_rows_is_its_rows_then_zeros() {
+    let rows: Vec<[f32; 3]> = (0..5u8).map(|i| [f32::from(i) + 1.0; 3]).collect();
+    for given in 0..=5 {
+        // The slot first holds garbage, as a frame's stack would.
+        let mut slot = core::mem::MaybeUninit::new(Aligned([[f32::NAN; 3]; 4]));
+        let x = Aligned::rows_then_zeros(&mut slot, rows[..given].iter().copied());
+        for (i, row) in x.iter().enumerate() {
+            let expected = if i < given { rows[i] } else { [0.0; 3] };
+            assert_eq!(*row, expected, "row {i} of 4, {given} given");
+        }
+    }
+}
