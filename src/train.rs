@@ -436,8 +436,32 @@ pub(crate) fn step<N: Network, Target, const B: usize>(
     index: usize,
     bounds: &mut StepBounds,
 ) -> Result<N::Scalar, TrainError> {
-    let mean = batch_gradients::<N, Target, B>(net, batch, loss, grads, trace);
+    let mean = if size_of::<[N::Input; B]>() + size_of::<BatchTrace<N, B>>() >= OUTLINED {
+        outlined_gradients::<N, Target, B>(net, batch, loss, grads, trace)
+    } else {
+        batch_gradients::<N, Target, B>(net, batch, loss, grads, trace)
+    };
     take_step(net, opt, grads, mean, index, bounds)
+}
+
+/// The bytes of a batch's inputs and trace from which [`step`] computes
+/// the batch's gradient in a function of its own: a batch this large
+/// takes far longer than a call, and its buffers (the inputs, the output
+/// gradient of each layer) then sit in one frame whatever path of an epoch
+/// calls it, so that every path needs the same stack. Smaller batches
+/// (a tiny network's single samples) are inlined into the epoch's loop.
+const OUTLINED: usize = 64 << 10;
+
+/// [`batch_gradients`], not inlined (see [`OUTLINED`]).
+#[inline(never)]
+fn outlined_gradients<N: Network, Target, const B: usize>(
+    net: &N,
+    batch: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    grads: &mut Gradients<N>,
+    trace: &mut BatchTrace<N, B>,
+) -> N::Scalar {
+    batch_gradients::<N, Target, B>(net, batch, loss, grads, trace)
 }
 
 /// The step from a batch's gradient `grads` and mean loss `mean`: refused
@@ -566,11 +590,11 @@ fn summed_gradients<N: Network, Target, const B: usize>(
     let layers = net.layers();
     let mut x = core::mem::MaybeUninit::uninit();
     let x = crate::simd::Aligned::rows_then_zeros(&mut x, batch.iter().map(|(input, _)| *input));
-    let mut y = crate::simd::Aligned([<N::Output as Zeroed>::ZERO; B]);
+    let mut y: crate::simd::Aligned<[N::Output; B]> = Zeroed::ZERO;
     let y = &mut y.0;
     layers.forward_train(x, y, trace);
 
-    let mut dy = crate::simd::Aligned([<N::Output as Zeroed>::ZERO; B]);
+    let mut dy: crate::simd::Aligned<[N::Output; B]> = Zeroed::ZERO;
     let dy = &mut dy.0;
     let mut total = N::Scalar::ZERO;
     for ((yb, dyb), (_, target)) in y.iter().zip(dy.iter_mut()).zip(batch) {

@@ -336,7 +336,7 @@ impl<A, B> Chain<A, B> {
     {
         // The gradient with respect to the activation between the layers:
         // the running product of the chain rule at this point.
-        let mut dmid = crate::simd::Aligned([<A::Output as crate::Zeroed>::ZERO; N]);
+        let mut dmid: crate::simd::Aligned<[A::Output; N]> = crate::Zeroed::ZERO;
         let dmid = &mut dmid.0;
         let (mid, dmid_out) = (&trace.mid, Some(&mut *dmid));
         if ACC {

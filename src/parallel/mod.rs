@@ -682,24 +682,8 @@ where
         opt: &mut impl Optimizer<N>,
         first: usize,
     ) -> Result<Steps<N::Scalar>, TrainError> {
-        let mut steps = Steps::START;
-        let mut trace = Zeroed::ZERO;
-        for (k, batch) in group.chunks(B.max(1)).enumerate() {
-            let grads = &mut self.buffers[0];
-            let mean = train::step::<N, Target, B>(
-                net,
-                batch,
-                loss,
-                opt,
-                grads,
-                &mut trace,
-                first + k,
-                &mut self.bounds,
-            )?;
-            steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
-            steps.clock.tick();
-        }
-        Ok(steps)
+        let grads = &mut self.buffers[0];
+        timed_steps::<N, Target, B>(net, group, loss, opt, grads, &mut self.bounds, first)
     }
 
     /// The steps of `group` on `threads` threads of the pool, the layers
@@ -727,27 +711,10 @@ where
                 return None;
             }
             let (net, opt, grads, bounds) = lead.lock().ok()?.take()?;
-            let mut steps = Steps::START;
-            let result = crew.lead(|| {
-                let mut trace = Zeroed::ZERO;
-                for (k, batch) in group.chunks(B.max(1)).enumerate() {
-                    let mean = train::step::<N, Target, B>(
-                        net,
-                        batch,
-                        loss,
-                        opt,
-                        grads,
-                        &mut trace,
-                        first + k,
-                        bounds,
-                    )?;
-                    steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
-                    steps.clock.tick();
-                }
-                Ok(())
-            });
+            let result = crew
+                .lead(|| timed_steps::<N, Target, B>(net, group, loss, opt, grads, bounds, first));
             crew.release(true);
-            Some(result.map(|()| steps))
+            Some(result)
         };
         on_every_thread(pool, |t| if t < threads { run(t) } else { None })
             .expect("the first thread returns the result")
@@ -1192,6 +1159,40 @@ impl Clock {
     fn fastest(&self) -> Duration {
         self.fastest
     }
+}
+
+/// The steps of `group`, batch after batch, each timed (`first` is the
+/// index of its first batch): one thread's, or the leader's when the
+/// layers are shared. Not inlined, so that both paths have the same frame
+/// (a batch's activations and their gradients) and no caller adds its own
+/// to it.
+#[inline(never)]
+fn timed_steps<N: Network, Target, const B: usize>(
+    net: &mut N,
+    group: &[(N::Input, Target)],
+    loss: &impl Loss<N::Output, Target>,
+    opt: &mut impl Optimizer<N>,
+    grads: &mut Gradients<N>,
+    bounds: &mut StepBounds,
+    first: usize,
+) -> Result<Steps<N::Scalar>, TrainError> {
+    let mut steps = Steps::START;
+    let mut trace = Zeroed::ZERO;
+    for (k, batch) in group.chunks(B.max(1)).enumerate() {
+        let mean = train::step::<N, Target, B>(
+            net,
+            batch,
+            loss,
+            opt,
+            grads,
+            &mut trace,
+            first + k,
+            bounds,
+        )?;
+        steps.total += mean * N::Scalar::from_f64(batch.len() as f64);
+        steps.clock.tick();
+    }
+    Ok(steps)
 }
 
 /// [`Train::train_epoch`]'s epoch on this thread, with the gradient

@@ -210,6 +210,13 @@ pub(crate) fn widest() -> Level {
 #[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub(crate) struct Aligned<T>(pub(crate) T);
 
+// SAFETY: `Aligned<T>` is `T` and padding (`repr(C)`, one field), so all
+// zero bytes are a valid `Aligned<T>` when they are a valid `T`. Its
+// `Zeroed::ZERO` is written in place: `Aligned([ZERO; B])` is built in a
+// temporary and then copied (a batch's activations, twice over the
+// stack).
+unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for Aligned<T> {}
+
 impl<T: Copy + crate::scalar::Zeroed, const B: usize> Aligned<[T; B]> {
     /// The rows `rows` gives (the first `B` of them) followed by zero rows
     /// up to `B`, written into `slot` once each: a batch copied into
