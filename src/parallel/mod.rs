@@ -529,21 +529,22 @@ where
         opt: &mut O,
         rng: &mut (impl Rng + ?Sized),
     ) -> Result<N::Scalar, TrainError> {
+        if self.chosen::<B>() == Some(1) {
+            // One thread: `train_epoch` itself, the code a program without
+            // threads runs, nothing looked up per batch.
+            self.used = 1;
+            let mean = net.train_epoch::<B>(data, loss, opt, rng);
+            if B > 1 && self.count > 1 && !data.is_empty() {
+                self.count_down(B, data.len().div_ceil(B));
+            }
+            return mean;
+        }
         train::checks::<N, Target, B>(loss);
         if data.is_empty() {
             return Err(TrainError::EmptyData);
         }
         data.shuffle(rng);
         let data = &*data;
-        if self.chosen::<B>() == Some(1) {
-            // One thread: `train_epoch` itself, nothing looked up per batch.
-            self.used = 1;
-            let mean = alone_epoch::<N, Target, B, O>(net, data, loss, opt);
-            if B > 1 && self.count > 1 {
-                self.count_down(B, data.len().div_ceil(B));
-            }
-            return mean;
-        }
         let total = self.batches::<B, Target>(net, data, loss, opt)?;
         Ok(total / N::Scalar::from_f64(data.len() as f64))
     }
@@ -1193,20 +1194,6 @@ fn timed_steps<N: Network, Target, const B: usize>(
         steps.clock.tick();
     }
     Ok(steps)
-}
-
-/// [`Train::train_epoch`]'s epoch on this thread, with the gradient
-/// buffer the optimiser makes (on the stack, where the compiler keeps a
-/// small network's gradient in registers); not inlined (see
-/// `Threads::batches`).
-#[inline(never)]
-fn alone_epoch<N: Network, Target, const B: usize, O: Optimizer<N>>(
-    net: &mut N,
-    data: &[(N::Input, Target)],
-    loss: &impl Loss<N::Output, Target>,
-    opt: &mut O,
-) -> Result<N::Scalar, TrainError> {
-    O::scratch(|grads| train::epoch::<N, Target, B>(net, data, loss, opt, grads))
 }
 
 /// `f(t)` on every thread `t` of a run: the calling thread (`t = 0`) and
