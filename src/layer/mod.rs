@@ -166,11 +166,11 @@ pub trait Layer<X: Vector>: Tensors<X::Scalar> + bytemuck::Zeroable + Clone {
     /// the layer's input and output (which the caller keeps): `()` for a
     /// single layer, the intermediate activations for a [`Chain`].
     ///
-    /// A training call zeroes the trace once and hands it from batch to
-    /// batch: [`forward_train`](Layer::forward_train) finds in it what the
-    /// last batch's pass left there, so it writes every part of it that
-    /// [`backward`](Layer::backward) reads (as a [`Chain`] does: its
-    /// trace is its layers' outputs).
+    /// A training call may zero the trace once and hand it from batch to
+    /// batch: [`forward_train`](Layer::forward_train) then finds in it
+    /// what the last batch's pass left there, so it writes every part of
+    /// it that [`backward`](Layer::backward) reads (as a [`Chain`] does:
+    /// its trace is its layers' outputs).
     type Trace<const B: usize>: bytemuck::Zeroable;
 
     /// How many layers this is made of: 1, or for a [`Chain`] the sum of

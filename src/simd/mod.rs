@@ -211,10 +211,10 @@ pub(crate) fn widest() -> Level {
 pub(crate) struct Aligned<T>(pub(crate) T);
 
 // SAFETY: `Aligned<T>` is `T` and padding (`repr(C)`, one field), so all
-// zero bytes are a valid `Aligned<T>` when they are a valid `T`. Its
-// `Zeroed::ZERO` is written in place: `Aligned([ZERO; B])` is built in a
-// temporary and then copied (a batch's activations, twice over the
-// stack).
+// zero bytes are a valid `Aligned<T>` when they are a valid `T`. So that a
+// zeroed buffer can be `Zeroed::ZERO`, written in place, where
+// `Aligned([ZERO; B])` was built in a temporary and then copied (a batch's
+// activations, twice over the stack).
 unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for Aligned<T> {}
 
 impl<T: Copy + crate::scalar::Zeroed, const B: usize> Aligned<[T; B]> {
