@@ -662,7 +662,10 @@ where
             1
         };
         let result = match way.sharing {
-            _ if threads == 1 => self.alone::<B, Target>(net, group, loss, opt, first),
+            _ if threads == 1 => {
+                let (grads, bounds) = (&mut self.buffers[0], &mut self.bounds);
+                timed_steps::<N, Target, B>(net, group, loss, opt, grads, bounds, first)
+            }
             Sharing::Layers => self.layered::<B, Target>(threads, net, group, loss, opt, first),
             Sharing::Batch => self.shared::<B, Target>(threads, net, group, loss, opt, first),
         };
@@ -672,23 +675,8 @@ where
         result
     }
 
-    /// The steps of `group` on this thread, with the first buffer.
-    /// `first` is the index of its first batch.
-    #[inline(never)]
-    fn alone<const B: usize, Target>(
-        &mut self,
-        net: &mut N,
-        group: &[(N::Input, Target)],
-        loss: &impl Loss<N::Output, Target>,
-        opt: &mut impl Optimizer<N>,
-        first: usize,
-    ) -> Result<Steps<N::Scalar>, TrainError> {
-        let grads = &mut self.buffers[0];
-        timed_steps::<N, Target, B>(net, group, loss, opt, grads, &mut self.bounds, first)
-    }
-
     /// The steps of `group` on `threads` threads of the pool, the layers
-    /// shared out: this thread takes every step, as `alone` does, leading
+    /// shared out: this thread takes every step, as on one thread, leading
     /// the others, which run their band of each product (see the `split`
     /// module) and their range of the step's element-wise passes.
     #[inline(never)]
