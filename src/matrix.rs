@@ -248,7 +248,9 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// `W = dYᵀ X`, whatever `W` held: [`add_at_b`](Matrix::add_at_b) on a
-    /// zero matrix, with the same values, without reading `W`.
+    /// zero matrix, with the same values, without reading `W` (a zero may
+    /// differ in sign: the portable loops start each sum from the first
+    /// sample's product rather than from zero).
     #[inline]
     pub fn set_at_b<const B: usize>(&mut self, dy: &[[T; R]; B], x: &[[T; C]; B]) {
         self.at_b::<B, false>(dy, x);
@@ -267,10 +269,11 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         {
             return;
         }
-        if !ACC {
-            self.0.as_flattened_mut().fill(T::ZERO);
+        if ACC {
+            portable::add_at_b(self, dy, x);
+        } else {
+            portable::set_at_b(self, dy, x);
         }
-        portable::add_at_b(self, dy, x);
     }
 }
 
@@ -339,6 +342,29 @@ pub mod portable {
         for (o, row) in rest.iter().enumerate() {
             for (db, xb) in dy.iter().zip(dx.iter_mut()) {
                 axpy(db[o + 1], row, xb);
+            }
+        }
+    }
+
+    /// `W = dYᵀ X`: [`add_at_b`] from the first sample's products instead
+    /// of from zero (an addition of zero is a step on a single sample's
+    /// chain of dependent operations).
+    #[inline]
+    pub fn set_at_b<T: Scalar, const R: usize, const C: usize, const B: usize>(
+        w: &mut Matrix<T, R, C>,
+        dy: &[[T; R]; B],
+        x: &[[T; C]; B],
+    ) {
+        let (Some((d0, dy)), Some((x0, x))) = (dy.split_first(), x.split_first()) else {
+            *w = Zeroed::ZERO;
+            return;
+        };
+        for (o, row) in w.0.iter_mut().enumerate() {
+            for (v, &xv) in row.iter_mut().zip(x0) {
+                *v = d0[o] * xv;
+            }
+            for (db, xb) in dy.iter().zip(x) {
+                axpy(db[o], xb, row);
             }
         }
     }

@@ -88,7 +88,7 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
     const COUNT: usize = A::COUNT + B::COUNT;
     const LEN: usize = A::LEN + B::LEN;
 
-    #[inline]
+    #[inline(always)]
     fn tensor(&self, i: usize) -> &[T] {
         if i < A::COUNT {
             self.0.tensor(i)
@@ -96,7 +96,7 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
             self.1.tensor(i - A::COUNT)
         }
     }
-    #[inline]
+    #[inline(always)]
     fn tensor_mut(&mut self, i: usize) -> &mut [T] {
         if i < A::COUNT {
             self.0.tensor_mut(i)
@@ -109,10 +109,15 @@ impl<T: Scalar, A: Tensors<T>, B: Tensors<T>> Tensors<T> for Chain<A, B> {
         self.0.for_each_tensor(f);
         self.1.for_each_tensor(&mut |i, t| f(A::COUNT + i, t));
     }
-    #[inline]
+    #[inline(always)]
     fn for_each_tensor_mut(&mut self, f: &mut impl FnMut(usize, &mut [T])) {
         self.0.for_each_tensor_mut(f);
-        self.1.for_each_tensor_mut(&mut |i, t| f(A::COUNT + i, t));
+        // Inlined into a training step's vectorised frame, where the
+        // compiler would otherwise leave the walk's closures as calls.
+        self.1.for_each_tensor_mut(&mut crate::tensors::walk_mut(
+            #[inline(always)]
+            |i, t| f(A::COUNT + i, t),
+        ));
     }
     #[inline]
     fn all_finite(&self) -> bool {

@@ -97,13 +97,21 @@ impl<T: Scalar, const I: usize, const O: usize> Dense<T, I, O> {
         dx: Option<&mut [[T; I]; B]>,
     ) {
         // Second kind: with respect to the parameters, stored.
-        if ACC {
+        // Without `ACC` the sums start from the first sample's values, not
+        // from zero: for one sample, an addition of zero would be a step
+        // on the chain from the output to the update.
+        let rest = if ACC {
             grad.weight.add_at_b(dy, x);
+            &dy[..]
         } else {
             grad.weight.set_at_b(dy, x);
-            grad.bias = [T::ZERO; O];
-        }
-        for db in dy {
+            let (first, rest) = dy
+                .split_first()
+                .map_or(([T::ZERO; O], &[][..]), |(f, r)| (*f, r));
+            grad.bias = first;
+            rest
+        };
+        for db in rest {
             for (g, &d) in grad.bias.iter_mut().zip(db) {
                 *g += d;
             }

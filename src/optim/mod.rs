@@ -524,22 +524,26 @@ fn stash_update<N: Network, const K: usize>(
 ) -> Result<(), StepError> {
     use crate::simd::vectorized;
     let mut first_bad = None;
-    net.layers_mut().for_each_tensor_mut(&mut |i, p| {
-        let g = &mut grads.tensor_mut(i)[..p.len()];
-        let finite = if p.len() < SHORT {
-            stash(p, g, update)
-        } else {
-            in_parts((p, g), |(p, g)| {
-                vectorized(
-                    #[inline(always)]
-                    || stash(p, g, update),
-                )
-            })
-        };
-        if !finite && first_bad.is_none() {
-            first_bad = Some(i);
-        }
-    });
+    net.layers_mut()
+        .for_each_tensor_mut(&mut crate::tensors::walk_mut(
+            #[inline(always)]
+            |i, p| {
+                let g = &mut grads.tensor_mut(i)[..p.len()];
+                let finite = if p.len() < SHORT {
+                    stash(p, g, update)
+                } else {
+                    in_parts((p, g), |(p, g)| {
+                        vectorized(
+                            #[inline(always)]
+                            || stash(p, g, update),
+                        )
+                    })
+                };
+                if !finite && first_bad.is_none() {
+                    first_bad = Some(i);
+                }
+            },
+        ));
     match first_bad {
         None => Ok(()),
         Some(index) => {
@@ -815,6 +819,7 @@ pub trait LearningRate {
 /// The factor that scales `grads` down to Euclidean norm `max_norm` when
 /// it is longer (`1` otherwise, or without a maximum), as PyTorch's
 /// `clip_grad_norm_` computes it: `min(1, max_norm / (norm + 1e-6))`.
+#[inline(always)]
 fn clip_factor<T: Scalar, G: Tensors<T>>(grads: &G, max_norm: Option<T>) -> T {
     match max_norm {
         Some(max) => {

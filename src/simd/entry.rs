@@ -187,3 +187,18 @@ pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
         Level::Avx2 => unsafe { avx2::run(f) },
     }
 }
+
+/// [`vectorized`], with vectors of at most 256 bits: for a chain of a few
+/// dependent values at a time (a small network's training step), where
+/// Intel processors run 512-bit arithmetic at a lower clock and its
+/// wider vectors have no values to fill them.
+#[inline(always)]
+pub(crate) fn vectorized_256<R>(f: impl FnOnce() -> R) -> R {
+    match level() {
+        Level::Portable => f(),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `level` returned AVX-512 or AVX2 only after detecting
+        // AVX2 and FMA.
+        Level::Avx512 | Level::Avx2 => unsafe { avx2::run(f) },
+    }
+}

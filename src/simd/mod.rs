@@ -85,7 +85,7 @@ mod entry;
 mod tests;
 mod tile;
 
-pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt, vectorized};
+pub(crate) use entry::{add_at_b, all_finite, matmul, matmul_bt, vectorized, vectorized_256};
 #[cfg(feature = "parallel")]
 pub(crate) use entry::{add_at_b_whole, matmul_bt_whole, matmul_whole};
 
