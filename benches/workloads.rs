@@ -698,6 +698,9 @@ fn summary(dir: &Path) {
             percent(best * flops, &best_peak),
         );
     }
+    if let Some((_, peak)) = best_peak {
+        step_bound(dir, peak);
+    }
     if let Some(read) = peak::measured_l2_read(dir, best_ns) {
         println!(
             "L2 read, one thread: {:.0} GB/s from the fastest sample; W3 one sample at a time \
@@ -707,6 +710,32 @@ fn summary(dir: &Path) {
             read / peak::L2_BYTES as f64
         );
     }
+}
+
+/// What a step taken as a pass of its own leaves of the FMA peak `peak`
+/// (GFLOP/s) to W4's training at batch 32: with every product at the peak,
+/// a batch takes the arithmetic the three products actually do (the first
+/// layer has no input gradient) plus the `plain loop` over parameters,
+/// gradient and velocity of `W4 step`, the least a separate step reads and
+/// writes. Printed as % of the peak by the table's count of 6 flops per
+/// weight.
+fn step_bound(dir: &Path, peak: f64) {
+    let Some(step_ns) = median_ns(dir, "W4 step", "plain loop") else {
+        return;
+    };
+    let (layers, batch) = ([256u64, 256, 256, 256, 10], 32.0);
+    let weights: Vec<u64> = layers.windows(2).map(|w| w[0] * w[1]).collect();
+    let counted = 6 * weights.iter().sum::<u64>();
+    let done = counted - 2 * weights[0];
+    let products_ns = batch * done as f64 / peak;
+    let bound = 100.0 * batch * counted as f64 / (products_ns + step_ns) / peak;
+    println!(
+        "W4 training, batch 32, with the step as a pass of its own: products at the peak \
+         {:.1} us + the step's plain loop {:.1} us (median) a batch: at most {bound:.0}% of \
+         the peak",
+        products_ns * 1e-3,
+        step_ns * 1e-3,
+    );
 }
 
 /// Where criterion writes its results: `target/criterion`.
