@@ -159,7 +159,9 @@ pub(in crate::simd) unsafe fn matmul_bt(
 ) {
     // SAFETY: the caller's guarantee.
     unsafe {
-        if m == 1 {
+        if m == 1 && k >= LONG_ROWS {
+            gemm_nt::<V, 1, 4>(x, w, bias, y, m, n, k);
+        } else if m == 1 {
             gemm_nt::<V, 1, 8>(x, w, bias, y, m, n, k);
         } else if m >= 4
             && k <= COPY_COLUMNS
@@ -173,6 +175,21 @@ pub(in crate::simd) unsafe fn matmul_bt(
         }
     }
 }
+
+/// The fewest inputs for which one sample's forward product takes its
+/// outputs 4 at a time instead of 8. Each tile reads one weight row per
+/// output, from L2 when the matrix is larger than L1, and fewer rows read
+/// together stream faster (a probe on an Intel Xeon, family 6 model 167,
+/// reading 401 KB from L2 in 512-bit loads: 166 GB/s from 8 rows at a
+/// time, 172 from 4, 182 in one sequence); short rows gain nothing, as the
+/// sums' final additions, shared by a tile's outputs, then weigh more.
+/// `cargo bench --bench workloads -- "predict b1"` on that machine, two
+/// runs alternating the builds: W3 (784 inputs) 677.7, 673.1 → 643.8,
+/// 649.5 µs per 256 samples; W4 (256 inputs) 1.293, 1.294 → 1.298,
+/// 1.300 ms and W2 (64) 23.1, 23.0 → 24.8, 24.1 µs with 4 outputs a
+/// tile, hence 8 below this width. Each output's sum is the same either
+/// way (one accumulator per output, the same pairwise tree).
+const LONG_ROWS: usize = 512;
 
 /// [`matmul_bt`] on tiles of `x` copied to rows on 64-byte lines (a
 /// 512-bit load across two lines costs two): out of line, so that the

@@ -80,6 +80,18 @@ fn check<const R: usize, const C: usize, const B: usize>(seed: u64) {
     w.matmul_bt(&x, &mut y);
     portable::matmul_bt(&w, &x, &mut y_ref);
     note(assert_rows_close(&what("matmul_bt"), &y, &y_ref));
+    // Each sample alone (a one-row tile) gives the bits of its row in the
+    // batch: the same sums in the same order.
+    for (xb, yb) in x.iter().zip(&y) {
+        let mut alone = [[f32::NAN; R]];
+        w.matmul_bt(core::array::from_ref(xb), &mut alone);
+        assert_eq!(
+            alone[0].map(f32::to_bits),
+            yb.map(f32::to_bits),
+            "{}",
+            what("matmul_bt, one sample")
+        );
+    }
 
     let (mut dx, mut dx_ref) = ([[f32::NAN; C]; B], [[0.0f32; C]; B]);
     w.matmul(&dy, &mut dx);
