@@ -429,13 +429,14 @@ pub(crate) fn epoch<N: Network, Target, const B: usize>(
 
 /// Runs `f`, a training call's steps: for a small network (at most
 /// [`SMALL_NETWORK`](crate::network::SMALL_NETWORK) parameters, whose
-/// layers are too narrow for the matrix kernels) compiled for the widest
-/// instruction set up to 256-bit vectors, so that its activations and
-/// its update take a vector register each (W1's tanh over 8 hidden
-/// units: one AVX pass, not two SSE ones). Not 512-bit ones: a sample's
-/// step is a chain of dependent operations, and on an Intel Xeon (family 6
-/// model 167) W1 trained at 75.6 ns a sample compiled for AVX-512 against
-/// 49.5 for AVX2 (criterion medians, `W1/train b1`). The same operations in the same order (Rust fuses no
+/// time goes to its activations and its step more than to the matrix
+/// kernels) compiled for the widest instruction set up to 256-bit
+/// vectors, so that its activations and its update take a vector register
+/// each (W1's tanh over 8 hidden units: one AVX pass, not two SSE ones).
+/// Not 512-bit ones: a sample's step is a chain of dependent operations,
+/// and on an Intel Xeon (family 6 model 167) W1 trained at 75.6 ns a
+/// sample compiled for AVX-512 against 49.5 for AVX2 (criterion medians,
+/// `W1/train b1`). The same operations in the same order (Rust fuses no
 /// multiply-adds), so the same bits at every level. Larger networks spend
 /// their time in the matrix kernels, which choose their own set.
 #[inline(always)]

@@ -189,9 +189,9 @@ pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// [`vectorized`], with vectors of at most 256 bits: for a chain of a few
-/// dependent values at a time (a small network's training step), where
-/// Intel processors run 512-bit arithmetic at a lower clock and its
-/// wider vectors have no values to fill them.
+/// dependent values at a time (a small network's training steps), which
+/// has no values to fill wider vectors and which 512-bit arithmetic made
+/// slower on an Intel Xeon (see `train::small_frame`).
 #[inline(always)]
 pub(crate) fn vectorized_256<R>(f: impl FnOnce() -> R) -> R {
     match level() {
