@@ -247,6 +247,11 @@ impl Crew {
         f()
     }
 
+    /// The passes posted so far (on the leader: each one handed out).
+    pub(super) fn posts(&self) -> usize {
+        self.posted.0.load(Ordering::SeqCst)
+    }
+
     /// Ends the step: the workers go on to the next batch, or stop.
     pub(super) fn release(&self, stop: bool) {
         self.publish(Post::Release { stop });

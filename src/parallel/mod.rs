@@ -217,6 +217,10 @@ pub struct Threads<N: Network> {
     round_trip: Option<Duration>,
     /// The threads the last call used.
     used: usize,
+    /// Whether the last group of steps handed work to another thread: a
+    /// network whose layers are all too small to cut, its layers shared
+    /// out, runs on the calling thread alone while the others wait.
+    handed_out: bool,
     /// What the current call's steps know of the values they leave (see
     /// [`StepBounds`]), made anew by each call.
     bounds: StepBounds,
@@ -360,6 +364,7 @@ impl<N: Network> Threads<N> {
             plans: Vec::new(),
             round_trip: None,
             used: 1,
+            handed_out: false,
             bounds: StepBounds::new(),
         }
     }
@@ -615,7 +620,14 @@ where
             let steps = self.group::<B, Target>(way, net, trial, loss, opt, first)?;
             total += steps.total;
             let mut times = times;
-            times[tried] = steps.clock.fastest();
+            // A way on threads that handed nothing out is one thread's
+            // steps with the others waiting: never chosen, however its
+            // time compares with one thread's.
+            times[tried] = if way.threads > 1 && !self.handed_out {
+                Duration::MAX
+            } else {
+                steps.clock.fastest()
+            };
             let plan = if self.trial_way(tried + 1).is_some() {
                 Plan::Trial {
                     times,
@@ -661,6 +673,7 @@ where
         } else {
             1
         };
+        self.handed_out = threads > 1 && way.sharing == Sharing::Batch;
         let result = match way.sharing {
             _ if threads == 1 => {
                 let (grads, bounds) = (&mut self.buffers[0], &mut self.bounds);
@@ -702,11 +715,15 @@ where
             let (net, opt, grads, bounds) = lead.lock().ok()?.take()?;
             let result = crew
                 .lead(|| timed_steps::<N, Target, B>(net, group, loss, opt, grads, bounds, first));
+            let handed_out = crew.posts() > 0;
             crew.release(true);
-            Some(result)
+            Some((result, handed_out))
         };
-        on_every_thread(pool, |t| if t < threads { run(t) } else { None })
-            .expect("the first thread returns the result")
+        let (result, handed_out) =
+            on_every_thread(pool, |t| if t < threads { run(t) } else { None })
+                .expect("the first thread returns the result");
+        self.handed_out = handed_out;
+        result
     }
 
     /// The steps of `group` on `threads` threads of the pool (see the
